@@ -1,0 +1,231 @@
+// Package cli is psafix's command line: flags become options, options become a run, and a
+// run's outcome becomes an exit code. Everything here is testable in-process through Main.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/pod-security-admission/api"
+
+	"github.com/psafix/psafix/fixers"
+)
+
+// Exit codes are part of psafix's interface: scripts and CI depend on them.
+const (
+	// ExitOK: every workload passes the target level (with --diff or --list: and nothing
+	// would change).
+	ExitOK = 0
+	// ExitFindings: with --diff or --list something would change, or violations remain
+	// that psafix could not fix.
+	ExitFindings = 1
+	// ExitError: a bad flag, or a file that could not be read, parsed or written.
+	ExitError = 2
+)
+
+// usageError marks errors in how psafix was called.
+type usageError struct{ error }
+
+// Main runs psafix with args (without the program name) and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	code := ExitOK
+	root := newRoot(stdin, stdout, stderr, &code)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintf(stderr, "psafix: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) || strings.Contains(err.Error(), "flag") || strings.Contains(err.Error(), "unknown command") {
+			fmt.Fprintln(stderr, "Run 'psafix --help' for usage.")
+		}
+		return ExitError
+	}
+	return code
+}
+
+type flags struct {
+	write, diff, list bool
+	level, version    string
+	only, skip        []string
+	runAsUser         string
+	writable          []string
+	color             string
+	jobs              int
+	maxSize           int64
+}
+
+const longHelp = `psafix fixes Kubernetes manifests so that their pods pass the Pod Security Standards.
+
+It reads manifests (files, directories walked for *.yaml, *.yml and *.json, or - for
+standard input), finds every pod template in them (Pods, Deployments, StatefulSets,
+DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs, PodTemplates, List items,
+and any object with spec.template.spec.containers), fixes what it safely can, checks the
+result with k8s.io/pod-security-admission (the code the API server runs) and reports what
+is left, with the PSA check ID and a hint.
+
+Only the lines a fix needs change: comments, formatting, key order and every document
+without a fix stay byte for byte. A file with nothing to fix is never rewritten.
+
+Output modes (like gofmt):
+  (default)    print the fixed manifests on standard output
+  -w, --write  rewrite the files that change, in place and atomically
+  -d, --diff   print a unified diff (git apply / patch -p1 accept it); write nothing
+  -l, --list   print the paths of the files that would change
+
+Exit codes:
+  0  every workload passes the target level (with --diff/--list: and nothing would change)
+  1  with --diff/--list: something would change; or violations remain that psafix cannot fix
+  2  an error: a bad flag, or a file that cannot be read, parsed or written
+
+The fixers are listed by 'psafix fixers'.`
+
+const examples = `  # See what psafix would change in a folder
+  psafix --diff ./k8s
+
+  # Fix the files in place
+  psafix --write ./k8s
+
+  # Aim at baseline as of Kubernetes 1.30, without touching root filesystems
+  psafix --level baseline --version v1.30 --skip read-only-root --write ./k8s
+
+  # Fix rendered manifests in a pipeline
+  helm template ./chart | psafix > fixed.yaml
+
+  # On platforms that assign the UID (OpenShift), never set one
+  psafix --run-as-user none --write ./k8s`
+
+func newRoot(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Command {
+	f := &flags{}
+	root := &cobra.Command{
+		Use:           "psafix [flags] [PATH ...]",
+		Short:         "Fix Kubernetes manifests for the Pod Security Standards",
+		Long:          longHelp,
+		Example:       examples,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Paths, not subcommands: a folder named like a subcommand is reached as ./name.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := f.options()
+			if err != nil {
+				return usageError{err}
+			}
+			r := &run{opts: opts, flags: f, stdin: stdin, stdout: stdout, stderr: stderr}
+			c, err := r.main(args)
+			*code = c
+			return err
+		},
+	}
+	fl := root.Flags()
+	fl.BoolVarP(&f.write, "write", "w", false, "rewrite changed files in place (atomically)")
+	fl.BoolVarP(&f.diff, "diff", "d", false, "print a unified diff of the changes; write nothing")
+	fl.BoolVarP(&f.list, "list", "l", false, "print the paths of files that would change")
+	fl.StringVar(&f.level, "level", "restricted", "Pod Security Standards level to reach: restricted or baseline")
+	fl.StringVar(&f.version, "version", "latest", "policy version the level is checked at: latest or v1.N (v1.0 to v1.37)")
+	fl.StringSliceVar(&f.only, "fixers", nil, "run only these fixers (comma-separated IDs; see 'psafix fixers')")
+	fl.StringSliceVar(&f.skip, "skip", nil, "do not run these fixers (comma-separated IDs)")
+	fl.StringVar(&f.runAsUser, "run-as-user", strconv.Itoa(fixers.DefaultRunAsUser), "UID set where a pod has none, or 'none' to never set one (OpenShift assigns it)")
+	fl.StringArrayVar(&f.writable, "writable-path", []string{"/tmp"}, "path that gets an emptyDir when the root filesystem is made read-only (repeatable)")
+	fl.StringVar(&f.color, "color", "auto", "colour the diff: auto, always or never")
+	fl.IntVarP(&f.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files processed in parallel")
+	fl.Int64Var(&f.maxSize, "max-size", 10<<20, "skip (and report) files larger than this many bytes")
+	root.MarkFlagsMutuallyExclusive("write", "diff", "list")
+	root.AddCommand(newFixersCmd(stdout))
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	return root
+}
+
+func (f *flags) options() (*fixers.Options, error) {
+	o := fixers.DefaultOptions()
+	lvl, err := api.ParseLevel(f.level)
+	if err != nil || lvl == api.LevelPrivileged {
+		return nil, fmt.Errorf("--level must be restricted or baseline, not %q", f.level)
+	}
+	o.Level = lvl
+	v, err := api.ParseVersion(f.version)
+	if err != nil {
+		return nil, fmt.Errorf("--version must be latest or v1.N, not %q", f.version)
+	}
+	if latest := api.LatestVersion(); !v.Latest() && latest.Older(v) {
+		return nil, fmt.Errorf("--version %s is newer than the newest this psafix knows (%s); use latest", f.version, api.LatestVersion())
+	}
+	o.Version = v
+	if o.Fixers, err = fixers.Select(f.only, f.skip); err != nil {
+		return nil, err
+	}
+	switch f.runAsUser {
+	case "none":
+		o.RunAsUser = nil
+	default:
+		uid, err := strconv.ParseInt(f.runAsUser, 10, 64)
+		if err != nil || uid <= 0 || uid > 2147483647 {
+			return nil, fmt.Errorf("--run-as-user must be a non-zero UID or 'none', not %q", f.runAsUser)
+		}
+		o.RunAsUser = &uid
+	}
+	o.WritablePaths = nil
+	for _, p := range f.writable {
+		if !strings.HasPrefix(p, "/") {
+			return nil, fmt.Errorf("--writable-path must be absolute, not %q", p)
+		}
+		o.WritablePaths = append(o.WritablePaths, p)
+	}
+	switch f.color {
+	case "auto", "always", "never":
+	default:
+		return nil, fmt.Errorf("--color must be auto, always or never, not %q", f.color)
+	}
+	if f.jobs < 1 {
+		f.jobs = 1
+	}
+	return o, nil
+}
+
+func newFixersCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "fixers",
+		Short: "List the fixers: ID, the PSA checks each answers, what it changes, default on or off",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, f := range fixers.All {
+				def := "on"
+				if !f.Default {
+					def = "off"
+				}
+				checks := "-"
+				if len(f.Checks) > 0 {
+					var ids []string
+					for _, c := range f.Checks {
+						ids = append(ids, string(c))
+					}
+					checks = strings.Join(ids, ",")
+				}
+				fmt.Fprintf(stdout, "%-24s default %-3s  checks: %s\n%-24s %s\n", f.ID, def, checks, "", f.Doc)
+			}
+			fmt.Fprintln(stdout, "\nReported, never fixed (the hint says why):")
+			for _, id := range fixers.NewEvaluator().CheckIDs() {
+				if h, fixer := fixers.Hint(id, nil); fixer == "" {
+					fmt.Fprintf(stdout, "  %-26s %s\n", id, h)
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,582 @@
+package fixers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/psafix/psafix/kio"
+)
+
+// Report is one line of what psafix tells the user about a file: a violation that remains
+// (Check set), or a note about a fix.
+type Report struct {
+	Path      string
+	Line      int
+	Object    string // Kind/name or Kind/namespace/name
+	Container string
+	Check     policy.CheckID
+	Message   string
+	Hint      string
+	// Fixer is the fixer that answers the check (empty when none does).
+	Fixer string
+	// Note marks a message about a fix made, rather than a violation.
+	Note bool
+}
+
+func (r Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d: %s", r.Path, r.Line, r.Object)
+	if r.Container != "" {
+		fmt.Fprintf(&b, " container %q", r.Container)
+	}
+	b.WriteString(": ")
+	if r.Note {
+		b.WriteString("note: ")
+	}
+	if r.Check != "" {
+		fmt.Fprintf(&b, "[%s] ", r.Check)
+	}
+	b.WriteString(r.Message)
+	if r.Hint != "" {
+		fmt.Fprintf(&b, " (%s)", r.Hint)
+	}
+	return b.String()
+}
+
+// Result is what psafix did to one file.
+type Result struct {
+	Path string
+	// Old is the file as read; New is the fixed file, nil when nothing changed.
+	Old, New []byte
+	// Workloads counts pod specs found; Fixed those that got a change.
+	Workloads, Fixed int
+	// Remaining are the violations left at the target level after fixing.
+	Remaining []Report
+	// Notes tell about fixes the user should know of (a removed capability...).
+	Notes []Report
+	// Err is set when the file was not processed at all (invalid YAML, a template); the
+	// file is then never written.
+	Err error
+	// Bugs are documents whose fix failed verification: they were left as they were.
+	Bugs []Report
+}
+
+// Changed reports whether the file's bytes change.
+func (r *Result) Changed() bool { return r.New != nil }
+
+// Engine fixes files with a set of options.
+type Engine struct {
+	Opts *Options
+	eval *Evaluator
+}
+
+// NewEngine returns an engine for opts.
+func NewEngine(opts *Options) *Engine {
+	return &Engine{Opts: opts, eval: NewEvaluator()}
+}
+
+func (e *Engine) lv() api.LevelVersion {
+	return api.LevelVersion{Level: e.Opts.Level, Version: e.Opts.Version}
+}
+
+// FileError is a file psafix could not process, located at a line where known.
+type FileError struct {
+	Path string
+	Line int
+	Msg  string
+}
+
+func (e *FileError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
+}
+
+var (
+	templateAction = regexp.MustCompile(`\{\{-?\s*(\.|\$|/\*|(if|else|end|range|with|include|template|define|block|toYaml|tpl|default|printf|quote|required|lookup)\b)|\{%-?\s`)
+	templateMarker = regexp.MustCompile(`\{\{|\{%`)
+)
+
+// docState is one document during a fix.
+type docState struct {
+	doc       *kio.Document
+	workloads []*podState
+	edits     []kio.Edit
+}
+
+type podState struct {
+	w       *kio.Workload
+	meta    *metav1.ObjectMeta
+	spec    *corev1.PodSpec
+	failing []Finding
+	changed bool
+	err     error
+}
+
+// FixFile fixes one file's bytes. It never returns partial edits: a document whose fix does
+// not verify is left exactly as it was.
+func (e *Engine) FixFile(path string, data []byte) *Result {
+	res := &Result{Path: path, Old: data}
+	src := kio.NewSource(data)
+	docs, err := e.parse(path, src)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	for _, ds := range docs {
+		e.fixDocument(res, ds)
+	}
+	// Verify each changed document on its own, so that a failure costs only that document.
+	var all []kio.Edit
+	for _, ds := range docs {
+		if len(ds.edits) == 0 {
+			continue
+		}
+		if bug := e.verify(src, ds); bug != "" {
+			res.Bugs = append(res.Bugs, Report{Path: path, Line: ds.doc.Seg.Line, Object: "document", Message: "psafix bug: the fix did not verify, document left unchanged: " + bug})
+			ds.edits = nil
+			for _, w := range ds.workloads {
+				w.changed = false
+			}
+			continue
+		}
+		all = append(all, ds.edits...)
+	}
+	final := src
+	if len(all) > 0 {
+		out := kio.Apply(src.Data, all)
+		if src.BOM {
+			out = append(append([]byte{}, kio.BOM...), out...)
+		}
+		res.New = out
+		final = kio.NewSource(out)
+	}
+	e.remaining(res, docs, final)
+	return res
+}
+
+// parse splits and parses a file; any invalid document makes the whole file an error, as a
+// half-understood file is not one to edit.
+func (e *Engine) parse(path string, src *kio.Source) ([]*docState, error) {
+	var docs []*docState
+	for i, seg := range kio.Split(src.Data) {
+		d, err := kio.ParseDocument(src, seg, i)
+		if err != nil {
+			var pe *kio.ParseError
+			if errors.As(err, &pe) {
+				if templateMarker.Match(src.Data) {
+					return nil, &FileError{Path: path, Line: pe.Line, Msg: "looks like a template ({{ }} or {% %}), not valid YAML: skipped; run psafix on the rendered manifests (helm template ... | psafix)"}
+				}
+				return nil, &FileError{Path: path, Line: pe.Line, Msg: "invalid YAML: " + pe.Msg}
+			}
+			return nil, &FileError{Path: path, Msg: err.Error()}
+		}
+		if line := templateInPlainScalar(d); line > 0 {
+			return nil, &FileError{Path: path, Line: line, Msg: "looks like a Helm template (a {{ }} action outside quotes): skipped; run psafix on the rendered manifests (helm template ... | psafix)"}
+		}
+		docs = append(docs, &docState{doc: d})
+	}
+	return docs, nil
+}
+
+// templateInPlainScalar finds a template action written where YAML sees plain text: valid
+// YAML by accident, but a template all the same. Actions inside quoted strings or block
+// scalars are data (Grafana dashboards, scripts) and are fine.
+func templateInPlainScalar(d *kio.Document) int {
+	if d.Root == nil {
+		return 0
+	}
+	found := 0
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if found > 0 {
+			return
+		}
+		if n.Kind == yaml.ScalarNode && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 && templateAction.MatchString(n.Value) {
+			found = n.Line
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(d.Root)
+	return found
+}
+
+func (e *Engine) fixDocument(res *Result, ds *docState) {
+	ws := kio.FindWorkloads(ds.doc)
+	if len(ws) == 0 {
+		return
+	}
+	ed := kio.NewEditor(ds.doc)
+	for _, w := range ws {
+		ps := &podState{w: w}
+		ds.workloads = append(ds.workloads, ps)
+		res.Workloads++
+		ps.meta, ps.spec, ps.err = DecodePod(w)
+		if ps.err != nil {
+			continue
+		}
+		ps.failing = e.eval.Evaluate(e.lv(), ps.meta, ps.spec)
+		p := &Pod{W: w, Meta: ps.meta, Spec: ps.spec, Edit: ed, Opts: e.Opts, Failing: map[policy.CheckID]Finding{}}
+		for _, f := range ps.failing {
+			p.Failing[f.ID] = f
+		}
+		before := ed.Changes()
+		for _, f := range All {
+			if !e.Opts.Fixers[f.ID] || (len(f.Checks) > 0 && !p.Fails(f.Checks...)) {
+				continue
+			}
+			f.Fix(p)
+		}
+		ps.changed = ed.Changes() != before
+		for _, n := range p.Notes {
+			res.Notes = append(res.Notes, Report{Path: res.Path, Line: n.Line, Object: w.ID(), Container: n.Container, Message: n.Message, Fixer: n.Fixer, Note: true})
+		}
+	}
+	edits, err := ed.Edits()
+	if err != nil {
+		res.Bugs = append(res.Bugs, Report{Path: res.Path, Line: ds.doc.Seg.Line, Object: "document", Message: "psafix cannot edit this document safely, left unchanged: " + err.Error()})
+		for _, w := range ds.workloads {
+			w.changed = false
+		}
+		return
+	}
+	ds.edits = edits
+}
+
+// DecodePod decodes a workload's pod template into the typed objects PSA checks.
+func DecodePod(w *kio.Workload) (*metav1.ObjectMeta, *corev1.PodSpec, error) {
+	meta := &metav1.ObjectMeta{}
+	if m := w.PodMeta(); m != nil {
+		if err := decodeInto(m, meta); err != nil {
+			return nil, nil, fmt.Errorf("pod metadata: %w", err)
+		}
+	}
+	spec := &corev1.PodSpec{}
+	if err := decodeInto(w.Spec, spec); err != nil {
+		return nil, nil, fmt.Errorf("pod spec: %w", err)
+	}
+	return meta, spec, nil
+}
+
+func decodeInto(n *yaml.Node, out any) error {
+	v, err := kio.ToValue(n)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, out)
+}
+
+// verify re-parses a fixed document and checks it against the original: it parses, it has
+// the same comments, and it decodes to the same object except in the fields the fixers own.
+// It returns what went wrong, or "".
+func (e *Engine) verify(src *kio.Source, ds *docState) string {
+	seg := ds.doc.Seg
+	var docEdits []kio.Edit
+	for _, ed := range ds.edits {
+		docEdits = append(docEdits, kio.Edit{Start: ed.Start - seg.Start, End: ed.End - seg.Start, Text: ed.Text})
+	}
+	before := src.Data[seg.Start:seg.End]
+	after := kio.Apply(before, docEdits)
+	if got := kio.Split(after); len(got) != 1 {
+		return "the edit created a document separator"
+	}
+	nsrc := kio.NewSource(after)
+	nd, err := kio.ParseDocument(nsrc, kio.Segment{Start: 0, End: len(after), Line: 1}, 0)
+	if err != nil {
+		return "the result does not parse: " + err.Error()
+	}
+	if nd.Root == nil {
+		return "the result is empty"
+	}
+	if diff := cmp.Diff(kio.Comments(before), kio.Comments(after)); diff != "" {
+		return "comments changed (-before +after):\n" + diff
+	}
+	vb, err := kio.ToValue(ds.doc.Root)
+	if err != nil {
+		return "cannot decode the original: " + err.Error()
+	}
+	va, err := kio.ToValue(nd.Root)
+	if err != nil {
+		return "cannot decode the result: " + err.Error()
+	}
+	for _, ps := range ds.workloads {
+		tb, ta := at(vb, ps.w.Path), at(va, ps.w.Path)
+		if tb == nil || ta == nil {
+			return "the pod template moved"
+		}
+		maskOwned(tb, ta, e.Opts.WritablePaths)
+	}
+	if diff := cmp.Diff(vb, va); diff != "" {
+		return "a field outside the security fields changed (-before +after):\n" + diff
+	}
+	return ""
+}
+
+// at follows a path of keys and indexes through decoded values to a mapping.
+func at(v any, path []any) map[string]any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		case int:
+			l, ok := v.([]any)
+			if !ok || k >= len(l) {
+				return nil
+			}
+			v = l[k]
+		}
+	}
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// maskOwned removes from a pod template, before and after a fix, what the fixers may change:
+// securityContexts, the emptyDir volumes and mounts read-only-root adds, and AppArmor
+// annotations. Whatever differs after that is a change psafix must not make.
+func maskOwned(before, after map[string]any, writable []string) {
+	for _, t := range []map[string]any{before, after} {
+		if meta, ok := t["metadata"].(map[string]any); ok {
+			if ann, ok := meta["annotations"].(map[string]any); ok {
+				for k := range ann {
+					if strings.HasPrefix(k, appArmorAnnotationPrefix) {
+						delete(ann, k)
+					}
+				}
+			}
+		}
+	}
+	sb, _ := before["spec"].(map[string]any)
+	sa, _ := after["spec"].(map[string]any)
+	if sb == nil || sa == nil {
+		return
+	}
+	delete(sb, "securityContext")
+	delete(sa, "securityContext")
+	dropAdded(sb, sa, "volumes", func(item map[string]any) bool {
+		_, empty := item["emptyDir"]
+		return len(item) == 2 && empty
+	})
+	for _, field := range kio.ContainerFields {
+		lb, _ := sb[field].([]any)
+		la, _ := sa[field].([]any)
+		for i := range la {
+			if i >= len(lb) {
+				break
+			}
+			cb, _ := lb[i].(map[string]any)
+			ca, _ := la[i].(map[string]any)
+			if cb == nil || ca == nil {
+				continue
+			}
+			delete(cb, "securityContext")
+			delete(ca, "securityContext")
+			dropAdded(cb, ca, "volumeMounts", func(item map[string]any) bool {
+				mp, _ := item["mountPath"].(string)
+				return len(item) == 2 && containsStr(writable, mp)
+			})
+		}
+	}
+}
+
+// dropAdded removes from after[key] the items absent from before[key] that ours says a
+// fixer adds (and the key itself when the fixer created it).
+func dropAdded(before, after map[string]any, key string, ours func(map[string]any) bool) {
+	la, ok := after[key].([]any)
+	if !ok {
+		return
+	}
+	lb, _ := before[key].([]any)
+	var kept []any
+	for _, it := range la {
+		m, _ := it.(map[string]any)
+		if m != nil && ours(m) && !containsValue(lb, it) {
+			continue
+		}
+		kept = append(kept, it)
+	}
+	if _, had := before[key]; !had && len(kept) == 0 {
+		delete(after, key)
+		return
+	}
+	if kept == nil {
+		kept = []any{}
+	}
+	after[key] = kept
+}
+
+func containsValue(l []any, v any) bool {
+	for _, x := range l {
+		if cmp.Equal(x, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsStr(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// remaining evaluates every pod of the final file and reports what still fails.
+func (e *Engine) remaining(res *Result, docs []*docState, final *kio.Source) {
+	for _, ds := range docs {
+		if len(ds.workloads) == 0 {
+			continue
+		}
+		doc := ds.doc
+		pods := ds.workloads
+		if len(ds.edits) > 0 {
+			// Locate the fixed document: segments keep their order and count.
+			segs := kio.Split(final.Data)
+			nd, err := kio.ParseDocument(final, segs[doc.Index], doc.Index)
+			if err != nil {
+				continue
+			}
+			doc = nd
+			pods = nil
+			for i, w := range kio.FindWorkloads(nd) {
+				ps := &podState{w: w}
+				if i < len(ds.workloads) {
+					ps.changed = ds.workloads[i].changed
+				}
+				ps.meta, ps.spec, ps.err = DecodePod(w)
+				if ps.err == nil {
+					ps.failing = e.eval.Evaluate(e.lv(), ps.meta, ps.spec)
+				}
+				pods = append(pods, ps)
+			}
+		}
+		for _, ps := range pods {
+			if ps.changed {
+				res.Fixed++
+			}
+			if ps.err != nil {
+				res.Remaining = append(res.Remaining, Report{Path: res.Path, Line: ps.w.Object.Line, Object: ps.w.ID(), Message: "cannot decode: " + ps.err.Error()})
+				continue
+			}
+			res.Remaining = append(res.Remaining, e.attribute(res.Path, ps)...)
+		}
+	}
+	sortReports(res.Remaining)
+	sortReports(res.Notes)
+}
+
+// attribute turns a pod's failed checks into reports, one per container where a check is
+// about containers: PSA's detail names them all at once, so each container is evaluated
+// alone to find which checks it fails.
+func (e *Engine) attribute(path string, ps *podState) []Report {
+	if len(ps.failing) == 0 {
+		return nil
+	}
+	lv := e.lv()
+	podOnly := ps.spec.DeepCopy()
+	podOnly.Containers, podOnly.InitContainers, podOnly.EphemeralContainers = nil, nil, nil
+	podLevel := map[policy.CheckID]Finding{}
+	for _, f := range e.eval.Evaluate(lv, ps.meta, podOnly) {
+		podLevel[f.ID] = f
+	}
+	var out []Report
+	report := func(f Finding, line int, container string) {
+		msg := f.Reason
+		if f.Detail != "" {
+			msg += " (" + f.Detail + ")"
+		}
+		hint, fixer := Hint(f.ID, e.Opts.Fixers)
+		out = append(out, Report{Path: path, Line: line, Object: ps.w.ID(), Container: container, Check: f.ID, Message: msg, Hint: hint, Fixer: fixer})
+	}
+	attributed := map[policy.CheckID]bool{}
+	for _, f := range ps.failing {
+		if pf, ok := podLevel[f.ID]; ok {
+			report(pf, podFieldLine(ps.w, f.ID), "")
+			attributed[f.ID] = true
+		}
+	}
+	p := &Pod{W: ps.w, Spec: ps.spec}
+	for _, c := range p.Containers() {
+		one := podOnly.DeepCopy()
+		switch c.Field {
+		case "containers":
+			one.Containers = []corev1.Container{*c.C}
+		case "initContainers":
+			one.InitContainers = []corev1.Container{*c.C}
+		default:
+			one.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon(*c.C)}}
+		}
+		for _, f := range e.eval.Evaluate(lv, ps.meta, one) {
+			if _, ok := podLevel[f.ID]; ok {
+				continue
+			}
+			report(f, c.Node.Line, c.C.Name)
+			attributed[f.ID] = true
+		}
+	}
+	for _, f := range ps.failing {
+		if !attributed[f.ID] {
+			report(f, ps.w.Spec.Line, "")
+		}
+	}
+	return out
+}
+
+// podFieldLine points a pod-level finding at the field that causes it.
+func podFieldLine(w *kio.Workload, id policy.CheckID) int {
+	keys := map[policy.CheckID][]string{
+		"hostNamespaces":    {"hostNetwork", "hostPID", "hostIPC"},
+		"hostPathVolumes":   {"volumes"},
+		"restrictedVolumes": {"volumes"},
+		"sysctls":           {"securityContext"},
+		"seLinuxOptions":    {"securityContext"},
+		"appArmorProfile":   {"securityContext"},
+		"runAsNonRoot":      {"securityContext"},
+		"runAsUser":         {"securityContext"},
+	}[id]
+	for _, k := range keys {
+		if kn, _ := kio.Lookup(w.Spec, k); kn != nil {
+			return kn.Line
+		}
+	}
+	return w.Spec.Line
+}
+
+func sortReports(rs []Report) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, b := rs[i], rs[j]
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Container != b.Container {
+			return a.Container < b.Container
+		}
+		return a.Check < b.Check
+	})
+}

@@ -1,0 +1,158 @@
+package fixers
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/psafix/psafix/kio"
+)
+
+// A Fixer answers one kind of Pod Security Standards violation. It decides on the typed pod
+// spec and records its changes through the pod's editor; it never writes bytes itself.
+type Fixer struct {
+	// ID is stable and kebab-case; users name it in --fixers and --skip.
+	ID string
+	// Checks are the PSA checks the fixer answers. The fixer runs for a pod only when one
+	// of them fails at the target level and version; a fixer with no checks (read-only-root,
+	// which no level requires) always runs.
+	Checks []policy.CheckID
+	// Doc says in one line what the fixer changes.
+	Doc string
+	// Default is whether the fixer runs when --fixers is not given.
+	Default bool
+	// Fix records the changes for one pod.
+	Fix func(p *Pod)
+}
+
+// Options are what a run targets.
+type Options struct {
+	Level   api.Level
+	Version api.Version
+	// Fixers are the IDs of the fixers to run.
+	Fixers map[string]bool
+	// RunAsUser is the UID set where a pod has none; nil never sets one (platforms such as
+	// OpenShift assign it).
+	RunAsUser *int64
+	// WritablePaths get an emptyDir volume when the root filesystem is made read-only.
+	WritablePaths []string
+}
+
+// DefaultRunAsUser is the UID psafix sets where a pod has none: 65532 is the "nonroot" user
+// of distroless and Chainguard images, a common choice that no real account uses.
+const DefaultRunAsUser = 65532
+
+// DefaultOptions targets restricted at the latest version with every default fixer.
+func DefaultOptions() *Options {
+	uid := int64(DefaultRunAsUser)
+	o := &Options{
+		Level:         api.LevelRestricted,
+		Version:       api.LatestVersion(),
+		Fixers:        map[string]bool{},
+		RunAsUser:     &uid,
+		WritablePaths: []string{"/tmp"},
+	}
+	for _, f := range All {
+		if f.Default {
+			o.Fixers[f.ID] = true
+		}
+	}
+	return o
+}
+
+// Pod is one pod spec being fixed: its workload, the typed spec the fixers decide on, and
+// the editor they record changes with.
+type Pod struct {
+	W    *kio.Workload
+	Meta *metav1.ObjectMeta
+	Spec *corev1.PodSpec
+	Edit *kio.Editor
+	Opts *Options
+	// Failing holds the checks that fail at the target level before any fix.
+	Failing map[policy.CheckID]Finding
+	// Notes collects what a fixer wants the user told (a removed capability, a UID it could
+	// not set).
+	Notes []Note
+}
+
+// Note is a message about a fix, shown after the run.
+type Note struct {
+	Line      int
+	Container string
+	Fixer     string
+	Message   string
+}
+
+// Container is one container of a pod with its YAML node and typed value.
+type Container struct {
+	Field string // "containers", "initContainers" or "ephemeralContainers"
+	Index int
+	Node  *yaml.Node
+	C     *corev1.Container
+}
+
+// Containers returns every container of the pod, init and ephemeral ones included, in the
+// order PSA visits them.
+func (p *Pod) Containers() []Container {
+	var out []Container
+	for _, field := range kio.ContainerFields {
+		nodes := kio.Containers(p.W.Spec, field)
+		for i, n := range nodes {
+			var c *corev1.Container
+			switch field {
+			case "containers":
+				if i < len(p.Spec.Containers) {
+					c = &p.Spec.Containers[i]
+				}
+			case "initContainers":
+				if i < len(p.Spec.InitContainers) {
+					c = &p.Spec.InitContainers[i]
+				}
+			case "ephemeralContainers":
+				if i < len(p.Spec.EphemeralContainers) {
+					c = (*corev1.Container)(&p.Spec.EphemeralContainers[i].EphemeralContainerCommon)
+				}
+			}
+			if c == nil || n == nil || n.Kind != yaml.MappingNode {
+				continue
+			}
+			out = append(out, Container{Field: field, Index: i, Node: n, C: c})
+		}
+	}
+	return out
+}
+
+// Fails reports whether any of the checks failed before fixing.
+func (p *Pod) Fails(ids ...policy.CheckID) bool {
+	for _, id := range ids {
+		if _, ok := p.Failing[id]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Windows reports whether the pod declares spec.os.name: windows; such pods must not get
+// Linux-only fields (the API server rejects them).
+func (p *Pod) Windows() bool {
+	return p.Spec.OS != nil && p.Spec.OS.Name == corev1.Windows
+}
+
+// Enabled reports whether a fixer runs in this run.
+func (p *Pod) Enabled(id string) bool { return p.Opts.Fixers[id] }
+
+func (p *Pod) note(fixer string, c *Container, format string, args ...any) {
+	n := Note{Fixer: fixer, Message: fmt.Sprintf(format, args...), Line: p.W.Spec.Line}
+	if c != nil {
+		n.Container = c.C.Name
+		n.Line = c.Node.Line
+	}
+	p.Notes = append(p.Notes, n)
+}
+
+// sc is the path of a securityContext field.
+func sc(field ...string) []string { return append([]string{"securityContext"}, field...) }

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package kio
+
+import "os"
+
+func chown(*os.File, os.FileInfo) {}

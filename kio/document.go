@@ -1,0 +1,300 @@
+package kio
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Document is one parsed YAML document of a file, with an index over its nodes that the
+// editor needs: parents, the key of each value, and document order (yaml.v3 nodes carry
+// only their start position, so the end of a node is found from what follows it).
+type Document struct {
+	Src *Source
+	Seg Segment
+	// Index is the 0-based position of the document in its file, counting every segment.
+	Index int
+	// Root is the document's content node; nil for an empty or comment-only document.
+	Root *yaml.Node
+	// JSON is true when the document is written as JSON (its root is a flow mapping): new
+	// content is then written as JSON too.
+	JSON bool
+
+	order  []*yaml.Node       // pre-order, aliases not followed
+	pos    map[*yaml.Node]int // index in order
+	size   map[*yaml.Node]int // number of nodes in the subtree, the node included
+	parent map[*yaml.Node]*yaml.Node
+	keyOf  map[*yaml.Node]*yaml.Node // mapping value -> its key node
+	lastLn int                       // last line of the segment
+}
+
+// ParseError is a document that is not valid YAML, located in its file.
+type ParseError struct {
+	Line int
+	Msg  string
+}
+
+func (e *ParseError) Error() string { return fmt.Sprintf("%d: %s", e.Line, e.Msg) }
+
+var yamlErrLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+// ParseDocument parses one segment of src. Positions in the returned nodes are those of the
+// whole file.
+func ParseDocument(src *Source, seg Segment, index int) (*Document, error) {
+	d := &Document{Src: src, Seg: seg, Index: index}
+	text := src.Data[seg.Start:seg.End]
+	d.lastLn = seg.Line
+	if seg.End > seg.Start {
+		d.lastLn = src.LineOf(seg.End - 1)
+	}
+	if onlyDirectivesOrComments(text) {
+		return d, nil
+	}
+	var node yaml.Node
+	err := yaml.Unmarshal(text, &node)
+	jsonSlash := false
+	if err != nil && bytes.Contains(text, []byte(`\/`)) {
+		// JSON may escape "/" as "\/", which YAML 1.2 allows but yaml.v3 rejects. Parse a copy
+		// where it is another two-byte escape, so positions stay true, and take the value of
+		// those strings from their original text below.
+		if yaml.Unmarshal(bytes.ReplaceAll(text, []byte(`\/`), []byte(`\t`)), &node) == nil {
+			err, jsonSlash = nil, true
+		}
+	}
+	if err != nil {
+		line, msg := seg.Line, err.Error()
+		if m := yamlErrLine.FindStringSubmatch(strings.SplitN(err.Error(), "\n", 2)[0]); m != nil {
+			msg = m[2]
+			if m[1] != "" {
+				var l int
+				fmt.Sscan(m[1], &l)
+				line = seg.Line + l - 1
+			}
+		}
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			msg = te.Errors[0]
+		}
+		return nil, &ParseError{Line: line, Msg: msg}
+	}
+	if node.Kind == yaml.DocumentNode && len(node.Content) > 0 {
+		d.Root = node.Content[0]
+	}
+	if d.Root == nil {
+		return d, nil
+	}
+	shift(d.Root, seg.Line-1, map[*yaml.Node]bool{})
+	d.index()
+	if jsonSlash {
+		d.fixJSONEscapes()
+	}
+	first := bytes.TrimLeft(text, " \t\r\n")
+	d.JSON = d.Root.Kind == yaml.MappingNode && d.Root.Style&yaml.FlowStyle != 0 && len(first) > 0 && first[0] == '{'
+	return d, nil
+}
+
+// onlyDirectivesOrComments reports whether a segment has no YAML content: only blank lines,
+// comments and directives (a "%YAML 1.2" line before the first "---").
+func onlyDirectivesOrComments(text []byte) bool {
+	for len(text) > 0 {
+		line := text
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = nil
+		}
+		t := bytes.TrimSpace(line)
+		if len(t) > 0 && t[0] != '#' && t[0] != '%' {
+			return false
+		}
+	}
+	return true
+}
+
+// shift moves the nodes' lines from segment to file coordinates.
+func shift(n *yaml.Node, by int, seen map[*yaml.Node]bool) {
+	if seen[n] {
+		return
+	}
+	seen[n] = true
+	n.Line += by
+	for _, c := range n.Content {
+		shift(c, by, seen)
+	}
+}
+
+func (d *Document) index() {
+	d.pos = map[*yaml.Node]int{}
+	d.size = map[*yaml.Node]int{}
+	d.parent = map[*yaml.Node]*yaml.Node{}
+	d.keyOf = map[*yaml.Node]*yaml.Node{}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		d.pos[n] = len(d.order)
+		d.order = append(d.order, n)
+		for i, c := range n.Content {
+			d.parent[c] = n
+			if n.Kind == yaml.MappingNode && i%2 == 1 {
+				d.keyOf[c] = n.Content[i-1]
+			}
+			walk(c)
+		}
+		d.size[n] = len(d.order) - d.pos[n]
+	}
+	walk(d.Root)
+}
+
+// Parent returns the node that holds n (for a mapping value: the mapping).
+func (d *Document) Parent(n *yaml.Node) *yaml.Node { return d.parent[n] }
+
+// KeyOf returns the key node of a mapping value.
+func (d *Document) KeyOf(n *yaml.Node) *yaml.Node { return d.keyOf[n] }
+
+// Depth returns how many ancestors n has.
+func (d *Document) Depth(n *yaml.Node) int {
+	depth := 0
+	for p := d.parent[n]; p != nil; p = d.parent[p] {
+		depth++
+	}
+	return depth
+}
+
+// inFlow reports whether n is written inside a flow collection (or is one).
+func (d *Document) inFlow(n *yaml.Node) bool {
+	for p := n; p != nil; p = d.parent[p] {
+		if (p.Kind == yaml.MappingNode || p.Kind == yaml.SequenceNode) && p.Style&yaml.FlowStyle != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Resolve follows an alias to the node it names.
+func Resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// Lookup finds key in mapping m, following aliases and merge keys ("<<: *defaults") the way
+// a YAML decoder does: a direct key wins over a merged one. It returns the key and the
+// resolved value, or nils.
+func Lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
+	m = Resolve(m)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key && m.Content[i].Tag != "!!merge" {
+			return m.Content[i], Resolve(m.Content[i+1])
+		}
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Tag != "!!merge" {
+			continue
+		}
+		src := Resolve(m.Content[i+1])
+		srcs := []*yaml.Node{src}
+		if src != nil && src.Kind == yaml.SequenceNode {
+			srcs = src.Content
+		}
+		for _, s := range srcs {
+			if k, v := Lookup(s, key); k != nil {
+				return k, v
+			}
+		}
+	}
+	return nil, nil
+}
+
+// IsNull reports whether n is an explicit or implicit null ("key:", "~", "null").
+func IsNull(n *yaml.Node) bool {
+	return n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+// isEmptyFlow reports whether n is "{}" or "[]".
+func isEmptyFlow(n *yaml.Node) bool {
+	return (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && len(n.Content) == 0
+}
+
+// lastDescendant returns the last node of n's subtree in document order.
+func (d *Document) lastDescendant(n *yaml.Node) *yaml.Node {
+	return d.order[d.pos[n]+d.size[n]-1]
+}
+
+// following returns the first node after n's subtree in document order, or nil.
+func (d *Document) following(n *yaml.Node) *yaml.Node {
+	i := d.pos[n] + d.size[n]
+	if i < len(d.order) {
+		return d.order[i]
+	}
+	return nil
+}
+
+// EndLine returns the last line that holds content of n (trailing blank and comment lines
+// excluded): the line after which a new sibling entry or item goes.
+func (d *Document) EndLine(n *yaml.Node) int {
+	limit := d.lastLn
+	if f := d.following(n); f != nil {
+		limit = f.Line - 1
+	}
+	end := n.Line
+	for l := limit; l > n.Line; l-- {
+		if !isBlankOrComment(d.Src.Line(l)) {
+			end = l
+			break
+		}
+	}
+	if last := d.lastDescendant(n); last.Kind == yaml.ScalarNode && last.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		if e := d.blockScalarEnd(last); e > end {
+			end = e
+		}
+	}
+	return end
+}
+
+// blockScalarEnd returns the last non-blank line of a literal or folded scalar, whose
+// content lines may look like comments.
+func (d *Document) blockScalarEnd(n *yaml.Node) int {
+	end := n.Line
+	headerIndent := indentOf(d.Src.Line(n.Line))
+	contentIndent := -1
+	for l := n.Line + 1; l <= d.lastLn; l++ {
+		line := d.Src.Line(l)
+		if isBlank(line) {
+			continue
+		}
+		ind := indentOf(line)
+		if contentIndent < 0 {
+			contentIndent = ind
+		}
+		if ind < contentIndent || ind <= headerIndent {
+			break
+		}
+		end = l
+	}
+	return end
+}
+
+// fixJSONEscapes recomputes the value of double-quoted scalars that use JSON's "\/" escape.
+func (d *Document) fixJSONEscapes() {
+	for _, n := range d.order {
+		if n.Kind != yaml.ScalarNode || n.Style&yaml.DoubleQuotedStyle == 0 {
+			continue
+		}
+		s, e, err := d.scalarRange(n)
+		if err != nil || !bytes.Contains(d.Src.Data[s:e], []byte(`\/`)) {
+			continue
+		}
+		var v string
+		if json.Unmarshal(d.Src.Data[s:e], &v) == nil {
+			n.Value = v
+		}
+	}
+}

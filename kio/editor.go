@@ -1,0 +1,603 @@
+package kio
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Edit replaces Data[Start:End] with Text. Edits are computed against one parsed version of
+// a file and applied together, so no edit ever sees stale positions.
+type Edit struct {
+	Start, End int
+	Text       string
+	// depth orders insertions at the same offset: the deeper node's lines come first, so
+	// that keys added to a nested map stay inside it.
+	depth int
+}
+
+// Editor collects semantic changes to one document ("set this key to that value", "append
+// this item") and turns them into byte edits that touch nothing else. Changes are merged
+// per node, so two fixers adding keys to the same missing securityContext produce one block.
+type Editor struct {
+	d     *Document
+	fills map[*yaml.Node]*fill
+	order []*yaml.Node
+	err   error
+	// changes counts recorded changes, so a caller can tell whether a fixer did anything.
+	changes int
+}
+
+// fill is what is pending for one existing node.
+type fill struct {
+	m       *Map         // keys to add to a mapping, or to write into a null value
+	items   List         // items to append to a sequence, or to write into a null value
+	scalar  Value        // a new value for a scalar
+	removed map[int]bool // sequence items to delete
+}
+
+// NewEditor starts an empty set of changes to d.
+func NewEditor(d *Document) *Editor {
+	return &Editor{d: d, fills: map[*yaml.Node]*fill{}}
+}
+
+// Doc returns the document being edited.
+func (e *Editor) Doc() *Document { return e.d }
+
+// Empty reports whether no change is pending.
+func (e *Editor) Empty() bool { return len(e.order) == 0 && e.err == nil }
+
+// Err returns the first error met while recording changes.
+func (e *Editor) Err() error { return e.err }
+
+// Changes returns how many changes have been recorded so far.
+func (e *Editor) Changes() int { return e.changes }
+
+func (e *Editor) fillFor(n *yaml.Node) *fill {
+	e.changes++
+	f := e.fills[n]
+	if f == nil {
+		f = &fill{}
+		e.fills[n] = f
+		e.order = append(e.order, n)
+	}
+	return f
+}
+
+func (e *Editor) fail(n *yaml.Node, format string, args ...any) {
+	if e.err == nil {
+		e.err = fmt.Errorf("line %d: %s", n.Line, fmt.Sprintf(format, args...))
+	}
+}
+
+// Set makes the value at path below mapping m equal v, creating the mappings on the way.
+// An existing scalar is replaced in place (its comment stays); an existing mapping gets the
+// keys of a *Map value merged into it.
+func (e *Editor) Set(m *yaml.Node, path []string, v Value) { e.put(m, path, v, false) }
+
+// Append adds item to the sequence at path below m (creating it), unless an equal item is
+// already pending.
+func (e *Editor) Append(m *yaml.Node, path []string, item Value) { e.put(m, path, item, true) }
+
+// Remove deletes item i of sequence s.
+func (e *Editor) Remove(s *yaml.Node, i int) {
+	s = Resolve(s)
+	f := e.fillFor(s)
+	if f.removed == nil {
+		f.removed = map[int]bool{}
+	}
+	f.removed[i] = true
+}
+
+func (e *Editor) put(m *yaml.Node, path []string, v Value, appendItem bool) {
+	cur := Resolve(m)
+	for i, key := range path {
+		if IsNull(cur) {
+			f := e.fillFor(cur)
+			if f.m == nil {
+				f.m = &Map{}
+			}
+			f.m.setPath(path[i:], v, appendItem)
+			return
+		}
+		if cur.Kind != yaml.MappingNode {
+			e.fail(cur, "expected a mapping for %q", key)
+			return
+		}
+		_, val := Lookup(cur, key)
+		if val == nil {
+			f := e.fillFor(cur)
+			if f.m == nil {
+				f.m = &Map{}
+			}
+			f.m.setPath(path[i:], v, appendItem)
+			return
+		}
+		if i < len(path)-1 {
+			cur = val
+			continue
+		}
+		switch {
+		case appendItem && IsNull(val):
+			f := e.fillFor(val)
+			f.items = appendNew(f.items, v)
+		case appendItem && val.Kind == yaml.SequenceNode:
+			if !hasItem(val, v) {
+				f := e.fillFor(val)
+				f.items = appendNew(f.items, v)
+			}
+		case appendItem:
+			e.fail(val, "expected a sequence for %q", key)
+		case val.Kind == yaml.ScalarNode && !IsNull(val):
+			if !ScalarIs(val, v) {
+				e.fillFor(val).scalar = v
+			}
+		case IsNull(val):
+			if mv, ok := v.(*Map); ok {
+				f := e.fillFor(val)
+				if f.m == nil {
+					f.m = &Map{}
+				}
+				for _, k := range mv.keys {
+					f.m.setPath([]string{k}, mv.vals[k], false)
+				}
+			} else {
+				e.fillFor(val).scalar = v
+			}
+		case val.Kind == yaml.MappingNode:
+			mv, ok := v.(*Map)
+			if !ok {
+				e.fail(val, "cannot replace the mapping %q with a scalar", key)
+				return
+			}
+			for _, k := range mv.keys {
+				e.put(val, []string{k}, mv.vals[k], false)
+			}
+		default:
+			e.fail(val, "cannot set %q", key)
+		}
+		return
+	}
+}
+
+func appendNew(l List, v Value) List {
+	for _, have := range l {
+		if equalValue(have, v) {
+			return l
+		}
+	}
+	return append(l, v)
+}
+
+func hasItem(s *yaml.Node, v Value) bool {
+	for _, it := range s.Content {
+		if ScalarIs(Resolve(it), v) {
+			return true
+		}
+	}
+	return false
+}
+
+// ScalarIs reports whether node n holds the scalar v, reading booleans the way the
+// Kubernetes API server does (YAML 1.1: "yes", "on" are true).
+func ScalarIs(n *yaml.Node, v Value) bool {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return false
+	}
+	switch x := v.(type) {
+	case Bool:
+		b, ok := ParseBool(n)
+		return ok && b == bool(x)
+	case Int:
+		i, err := strconv.ParseInt(n.Value, 0, 64)
+		return err == nil && i == int64(x) && n.Tag == "!!int"
+	case Str:
+		return n.Value == string(x) && (n.Tag == "!!str" || n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0)
+	}
+	return false
+}
+
+// ParseBool reads a boolean scalar with YAML 1.1 rules, as the API server's decoder does.
+func ParseBool(n *yaml.Node) (bool, bool) {
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 || (n.Tag != "!!bool" && n.Tag != "!!str") {
+		return false, false
+	}
+	switch n.Value {
+	case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y":
+		return true, true
+	case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N":
+		return false, true
+	}
+	return false, false
+}
+
+// Edits renders the pending changes as byte edits of the document's file, sorted.
+func (e *Editor) Edits() ([]Edit, error) {
+	if e.err != nil {
+		return nil, e.err
+	}
+	var edits []Edit
+	for _, n := range e.order {
+		f := e.fills[n]
+		var es []Edit
+		var err error
+		switch {
+		case f.scalar != nil && IsNull(n):
+			es, err = e.fillNull(n, f)
+		case f.scalar != nil:
+			es, err = e.replaceScalar(n, f.scalar)
+		case IsNull(n):
+			es, err = e.fillNull(n, f)
+		case n.Kind == yaml.MappingNode:
+			es, err = e.addKeys(n, f.m)
+		case n.Kind == yaml.SequenceNode:
+			es, err = e.editSeq(n, f)
+		default:
+			err = fmt.Errorf("line %d: cannot edit this node", n.Line)
+		}
+		if err != nil {
+			return nil, err
+		}
+		depth := e.d.Depth(n)
+		for i := range es {
+			es[i].depth = depth
+		}
+		edits = append(edits, es...)
+	}
+	return SortEdits(edits)
+}
+
+// SortEdits orders edits for Apply and rejects overlapping ones (a psafix bug, never
+// something to paper over).
+func SortEdits(edits []Edit) ([]Edit, error) {
+	sort.SliceStable(edits, func(i, j int) bool {
+		a, b := edits[i], edits[j]
+		if a.Start != b.Start {
+			return a.Start < b.Start
+		}
+		// At one offset: insertions before a replacement, deeper insertions first.
+		if (a.Start == a.End) != (b.Start == b.End) {
+			return a.Start == a.End
+		}
+		return a.depth > b.depth
+	})
+	out := edits[:0]
+	for i, ed := range edits {
+		if i > 0 {
+			prev := out[len(out)-1]
+			if prev == ed {
+				continue
+			}
+			if ed.Start < prev.End {
+				return nil, fmt.Errorf("overlapping edits at offsets %d-%d and %d-%d", prev.Start, prev.End, ed.Start, ed.End)
+			}
+		}
+		out = append(out, ed)
+	}
+	return out, nil
+}
+
+// Apply returns data with the sorted edits applied.
+func Apply(data []byte, edits []Edit) []byte {
+	var b bytes.Buffer
+	b.Grow(len(data) + 256)
+	last := 0
+	for _, ed := range edits {
+		b.Write(data[last:ed.Start])
+		b.WriteString(ed.Text)
+		last = ed.End
+	}
+	b.Write(data[last:])
+	return b.Bytes()
+}
+
+func (e *Editor) replaceScalar(n *yaml.Node, v Value) ([]Edit, error) {
+	s, end, err := e.d.scalarRange(n)
+	if err != nil {
+		return nil, err
+	}
+	text := renderScalar(v, e.d.JSON)
+	if str, ok := v.(Str); ok {
+		// Keep the author's quoting.
+		switch {
+		case n.Style&yaml.DoubleQuotedStyle != 0:
+			text = quoteJSON(string(str))
+		case n.Style&yaml.SingleQuotedStyle != 0:
+			text = "'" + strings.ReplaceAll(string(str), "'", "''") + "'"
+		}
+	}
+	return []Edit{{Start: s, End: end, Text: text}}, nil
+}
+
+// nullToken returns the range of the "~" / "null" text after a key's colon (empty when the
+// value is simply missing).
+func (e *Editor) nullToken(colon int) (int, int) {
+	data := e.d.Src.Data
+	s := colon
+	for s < len(data) && (data[s] == ' ' || data[s] == '\t') {
+		s++
+	}
+	for _, tok := range []string{"~", "null", "Null", "NULL"} {
+		if bytes.HasPrefix(data[s:], []byte(tok)) {
+			end := s + len(tok)
+			if end == len(data) || isFlowStop(data[end]) {
+				return s, end
+			}
+		}
+	}
+	return colon, colon
+}
+
+// fillNull writes a value where a key has none ("securityContext:", "~", "null").
+func (e *Editor) fillNull(n *yaml.Node, f *fill) ([]Edit, error) {
+	k := e.d.keyOf[n]
+	if k == nil || e.d.inFlow(n) {
+		return nil, fmt.Errorf("line %d: cannot fill this null value", n.Line)
+	}
+	colon, err := e.d.afterColon(k)
+	if err != nil {
+		return nil, err
+	}
+	ts, te := e.nullToken(colon)
+	if f.scalar != nil {
+		return []Edit{{Start: colon, End: te, Text: " " + renderScalar(f.scalar, e.d.JSON)}}, nil
+	}
+	st := e.d.StyleAt(n)
+	col := k.Column - 1
+	var lines []string
+	if f.m != nil {
+		lines = renderBlockMap(f.m, col+st.Step, st)
+	} else {
+		lines = renderBlockItems(f.items, col+st.Dash, st)
+	}
+	var edits []Edit
+	if te > ts {
+		edits = append(edits, Edit{Start: colon, End: te})
+	}
+	line := k.Line
+	return append(edits, e.insertLines(line, lines)), nil
+}
+
+// insertLines puts lines after line (before its terminator, so a file without a final
+// newline keeps having none).
+func (e *Editor) insertLines(line int, lines []string) Edit {
+	eol := e.d.Src.EOL
+	pos := e.d.Src.LineEnd(line)
+	return Edit{Start: pos, End: pos, Text: eol + strings.Join(lines, eol)}
+}
+
+func (e *Editor) addKeys(n *yaml.Node, m *Map) ([]Edit, error) {
+	if m == nil || m.Len() == 0 {
+		return nil, nil
+	}
+	if n.Style&yaml.FlowStyle != 0 || e.d.JSON {
+		if len(n.Content) == 0 && !e.d.JSON && !e.d.inFlow(e.d.parent[n]) && e.d.keyOf[n] != nil {
+			return e.emptyFlowToBlock(n, renderBlockMap)
+		}
+		if k := e.d.keyOf[n]; len(n.Content) == 0 && e.d.JSON && k != nil && e.multiLine(e.d.parent[n]) {
+			// "key": {} in pretty-printed JSON becomes a pretty-printed object.
+			close, err := e.d.flowEnd(n)
+			if err != nil {
+				return nil, err
+			}
+			return []Edit{{Start: e.d.start(n), End: close + 1, Text: renderJSON(m, k.Column-1, e.jsonStep(n))}}, nil
+		}
+		var parts []string
+		for _, k := range m.keys {
+			parts = append(parts, k)
+		}
+		return e.flowInsert(n, len(parts), func(col int, multi bool) []string {
+			out := make([]string, 0, m.Len())
+			for _, k := range m.keys {
+				val := renderFlow(m.vals[k], e.d.JSON)
+				if multi && e.d.JSON {
+					val = renderJSON(m.vals[k], col, e.jsonStep(n))
+				}
+				out = append(out, renderKey(k, e.d.JSON)+": "+val)
+			}
+			return out
+		})
+	}
+	st := e.d.StyleAt(n)
+	col := n.Content[0].Column - 1
+	return []Edit{e.insertLines(e.d.EndLine(n), renderBlockMap(m, col, st))}, nil
+}
+
+// emptyFlowToBlock turns "key: {}" or "key: []" into a block collection under key.
+func (e *Editor) emptyFlowToBlock(n *yaml.Node, render func(*Map, int, Style) []string) ([]Edit, error) {
+	k := e.d.keyOf[n]
+	colon, err := e.d.afterColon(k)
+	if err != nil {
+		return nil, err
+	}
+	close, err := e.d.flowEnd(n)
+	if err != nil {
+		return nil, err
+	}
+	st := e.d.StyleAt(n)
+	f := e.fills[n]
+	col := k.Column - 1
+	var lines []string
+	if n.Kind == yaml.MappingNode {
+		lines = render(f.m, col+st.Step, st)
+	} else {
+		lines = renderBlockItems(f.items, col+st.Dash, st)
+	}
+	return []Edit{{Start: colon, End: close + 1}, e.insertLines(k.Line, lines)}, nil
+}
+
+// multiLine reports whether a flow collection puts its entries on lines of their own.
+func (e *Editor) multiLine(n *yaml.Node) bool {
+	return n != nil && len(n.Content) > 0 && n.Content[0].Line > n.Line
+}
+
+// jsonStep guesses the indentation step of a JSON document from a nested member.
+func (e *Editor) jsonStep(n *yaml.Node) int {
+	for p := n; p != nil; p = e.d.parent[p] {
+		if pp := e.d.parent[p]; pp != nil && len(p.Content) > 0 && len(pp.Content) > 0 && p.Content[0].Line > p.Line {
+			if s := p.Content[0].Column - pp.Content[0].Column; s > 0 && pp.Kind == yaml.MappingNode && p.Kind == yaml.MappingNode {
+				return s
+			}
+		}
+	}
+	if e.d.Root != nil && len(e.d.Root.Content) > 0 && e.d.Root.Content[0].Line > e.d.Root.Line {
+		return e.d.Root.Content[0].Column - e.d.Root.Column
+	}
+	return 2
+}
+
+// flowInsert adds entries (mapping "k: v" strings or sequence items) to a flow collection:
+// on one line before the closing bracket, or one per line when the collection is written
+// one entry per line (JSON).
+func (e *Editor) flowInsert(n *yaml.Node, count int, entries func(col int, multi bool) []string) ([]Edit, error) {
+	close, err := e.d.flowEnd(n)
+	if err != nil {
+		return nil, err
+	}
+	if count == 0 {
+		return nil, nil
+	}
+	if len(n.Content) == 0 {
+		return []Edit{{Start: close, End: close, Text: strings.Join(entries(0, false), ", ")}}, nil
+	}
+	last := n.Content[len(n.Content)-1]
+	lastEnd, err := e.d.endOffset(last)
+	if err != nil {
+		return nil, err
+	}
+	first := n.Content[0]
+	multi := e.d.Src.LineOf(close) > e.d.Src.LineOf(lastEnd) && first.Line > n.Line
+	if !multi {
+		return []Edit{{Start: lastEnd, End: lastEnd, Text: ", " + strings.Join(entries(0, false), ", ")}}, nil
+	}
+	col := first.Column - 1
+	ind := e.d.Src.EOL + strings.Repeat(" ", col)
+	return []Edit{{Start: lastEnd, End: lastEnd, Text: "," + ind + strings.Join(entries(col, true), ","+ind)}}, nil
+}
+
+func (e *Editor) editSeq(n *yaml.Node, f *fill) ([]Edit, error) {
+	var edits []Edit
+	if len(f.removed) > 0 {
+		es, err := e.removeItems(n, f.removed)
+		if err != nil {
+			return nil, err
+		}
+		edits = append(edits, es...)
+	}
+	if len(f.items) == 0 {
+		return edits, nil
+	}
+	if n.Style&yaml.FlowStyle != 0 || e.d.JSON {
+		if len(n.Content) == 0 && !e.d.JSON && !e.d.inFlow(e.d.parent[n]) && e.d.keyOf[n] != nil {
+			return e.emptyFlowToBlock(n, nil)
+		}
+		es, err := e.flowInsert(n, len(f.items), func(col int, multi bool) []string {
+			out := make([]string, 0, len(f.items))
+			for _, it := range f.items {
+				if multi && e.d.JSON {
+					out = append(out, renderJSON(it, col, e.jsonStep(n)))
+				} else {
+					out = append(out, renderFlow(it, e.d.JSON))
+				}
+			}
+			return out
+		})
+		return append(edits, es...), err
+	}
+	st := e.d.StyleAt(n)
+	dash, pad, ok := e.d.seqStyle(n)
+	if !ok {
+		return nil, fmt.Errorf("line %d: cannot tell how this sequence is indented", n.Line)
+	}
+	st.Pad = pad
+	return append(edits, e.insertLines(e.d.EndLine(n), renderBlockItems(f.items, dash, st))), nil
+}
+
+// removeItems deletes sequence items. A comment written on a deleted item's line is kept
+// on a line of its own, so no comment is ever lost.
+func (e *Editor) removeItems(n *yaml.Node, removed map[int]bool) ([]Edit, error) {
+	if n.Style&yaml.FlowStyle != 0 {
+		var kept []string
+		for i, it := range n.Content {
+			if removed[i] {
+				continue
+			}
+			s := e.d.start(it)
+			end, err := e.d.endOffset(it)
+			if err != nil {
+				return nil, err
+			}
+			kept = append(kept, string(e.d.Src.Data[s:end]))
+		}
+		s := e.d.start(n)
+		close, err := e.d.flowEnd(n)
+		if err != nil {
+			return nil, err
+		}
+		return []Edit{{Start: s, End: close + 1, Text: "[" + strings.Join(kept, ", ") + "]"}}, nil
+	}
+	if len(removed) == len(n.Content) {
+		// An empty block sequence has no block form: write "key: []".
+		k := e.d.keyOf[n]
+		if k == nil {
+			return nil, fmt.Errorf("line %d: cannot empty this sequence", n.Line)
+		}
+		colon, err := e.d.afterColon(k)
+		if err != nil {
+			return nil, err
+		}
+		edits := []Edit{{Start: colon, End: colon, Text: " []"}}
+		for i := range n.Content {
+			edits = append(edits, e.deleteItem(n.Content[i]))
+		}
+		return edits, nil
+	}
+	var edits []Edit
+	for i, it := range n.Content {
+		if removed[i] {
+			edits = append(edits, e.deleteItem(it))
+		}
+	}
+	return edits, nil
+}
+
+// deleteItem removes an item's lines: from the end of the line before it to the end of its
+// last line, so that an insertion after the item (at that end) does not overlap.
+func (e *Editor) deleteItem(it *yaml.Node) Edit {
+	first, last := it.Line, e.d.EndLine(it)
+	start, end := e.d.Src.LineEnd(first-1), e.d.Src.LineEnd(last)
+	if first == 1 {
+		start = 0
+	}
+	var keep []string
+	for l := first; l <= last; l++ {
+		line := e.d.Src.Line(l)
+		if i := commentStart(line); i >= 0 {
+			keep = append(keep, e.d.Src.EOL+strings.Repeat(" ", indentOf(line))+string(line[i:]))
+		}
+	}
+	return Edit{Start: start, End: end, Text: strings.Join(keep, "")}
+}
+
+// commentStart returns where a line's comment starts, or -1. Quotes are honoured so that a
+// '#' inside a string is not taken for a comment.
+func commentStart(line []byte) int {
+	var quote byte
+	for i, c := range line {
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
+			return i
+		}
+	}
+	return -1
+}
