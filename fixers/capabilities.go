@@ -10,7 +10,9 @@ import (
 // Capabilities answers the capabilities checks: restricted requires dropping ALL and adding
 // nothing but NET_BIND_SERVICE; baseline forbids adding capabilities outside the runtime's
 // default set. Every capability removed from "add" is reported: a container that needed
-// SYS_ADMIN will not work without it, and the user must know.
+// SYS_ADMIN will not work without it, and the user must know. Capabilities are removed only
+// from pods that can then pass: taking IPC_LOCK from a hostPID node agent that stays
+// non-compliant anyway would break it for nothing, so there they are reported instead.
 var Capabilities = &Fixer{
 	ID:      "capabilities",
 	Checks:  []policy.CheckID{"capabilities_restricted", "capabilities_baseline"},
@@ -45,7 +47,7 @@ func fixCapabilities(p *Pod) {
 		if restricted && !contains(drop, "ALL") {
 			p.Edit.Append(c.Node, sc("capabilities", "drop"), kio.Str("ALL"))
 		}
-		if len(add) == 0 {
+		if len(add) == 0 || p.Unfixable() {
 			continue
 		}
 		_, addNode := kio.Lookup(capsNode(c), "add")

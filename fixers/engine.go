@@ -183,7 +183,18 @@ func (e *Engine) parse(path string, src *kio.Source) ([]*docState, error) {
 			}
 			return nil, &FileError{Path: path, Msg: err.Error()}
 		}
-		if line := templateInPlainScalar(d); line > 0 {
+		if d.Root != nil {
+			// Decoding finds what kubectl would refuse: duplicate keys, alias bombs.
+			if _, err := kio.ToValue(d.Root); err != nil {
+				line, msg := d.Seg.Line, err.Error()
+				var le *kio.LineError
+				if errors.As(err, &le) {
+					line, msg = le.Line, le.Msg
+				}
+				return nil, &FileError{Path: path, Line: line, Msg: msg + ": file left untouched"}
+			}
+		}
+		if line := templateInPlainScalar(d); line > 0 && len(kio.FindWorkloads(d)) > 0 {
 			return nil, &FileError{Path: path, Line: line, Msg: "looks like a Helm template (a {{ }} action outside quotes): skipped; run psafix on the rendered manifests (helm template ... | psafix)"}
 		}
 		docs = append(docs, &docState{doc: d})
@@ -191,9 +202,11 @@ func (e *Engine) parse(path string, src *kio.Source) ([]*docState, error) {
 	return docs, nil
 }
 
-// templateInPlainScalar finds a template action written where YAML sees plain text: valid
-// YAML by accident, but a template all the same. Actions inside quoted strings or block
-// scalars are data (Grafana dashboards, scripts) and are fine.
+// templateInPlainScalar finds a template action written where YAML sees plain text, or a
+// "{{ .Values.x }}" that YAML took for a mapping used as a key: valid YAML by accident, but a
+// template all the same. Actions inside quoted strings or block scalars are data (Grafana
+// dashboards, scripts) and are fine, and so are documents psafix does not edit (a
+// PrometheusRule's "{{ $labels.device }}").
 func templateInPlainScalar(d *kio.Document) int {
 	if d.Root == nil {
 		return 0
@@ -206,6 +219,13 @@ func templateInPlainScalar(d *kio.Document) int {
 		}
 		if n.Kind == yaml.ScalarNode && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 && templateAction.MatchString(n.Value) {
 			found = n.Line
+		}
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i < len(n.Content); i += 2 {
+				if k := n.Content[i]; k.Kind == yaml.MappingNode && k.Style&yaml.FlowStyle != 0 {
+					found = k.Line
+				}
+			}
 		}
 		for _, c := range n.Content {
 			walk(c)
@@ -233,6 +253,9 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 		p := &Pod{W: w, Meta: ps.meta, Spec: ps.spec, Edit: ed, Opts: e.Opts, Failing: map[policy.CheckID]Finding{}}
 		for _, f := range ps.failing {
 			p.Failing[f.ID] = f
+			if _, fixer := Hint(f.ID, e.Opts.Fixers); fixer == "" || !e.Opts.Fixers[fixer] {
+				p.Unanswered = append(p.Unanswered, f.ID)
+			}
 		}
 		before := ed.Changes()
 		for _, f := range All {
@@ -293,8 +316,7 @@ func (e *Engine) verify(src *kio.Source, ds *docState) string {
 	for _, ed := range ds.edits {
 		docEdits = append(docEdits, kio.Edit{Start: ed.Start - seg.Start, End: ed.End - seg.Start, Text: ed.Text})
 	}
-	before := src.Data[seg.Start:seg.End]
-	after := kio.Apply(before, docEdits)
+	after := kio.Apply(src.Data[seg.Start:seg.End], docEdits)
 	if got := kio.Split(after); len(got) != 1 {
 		return "the edit created a document separator"
 	}
@@ -303,26 +325,39 @@ func (e *Engine) verify(src *kio.Source, ds *docState) string {
 	if err != nil {
 		return "the result does not parse: " + err.Error()
 	}
-	if nd.Root == nil {
-		return "the result is empty"
-	}
-	if diff := cmp.Diff(kio.Comments(before), kio.Comments(after)); diff != "" {
+	return SameOutsideOwned(ds.doc, nd, e.Opts.WritablePaths)
+}
+
+// SameOutsideOwned compares a document before and after a fix: same comments, and the same
+// object once the fields the fixers own are masked (securityContexts, the emptyDir volumes
+// and mounts read-only-root adds at the writable paths, AppArmor annotations). It returns
+// what differs, or "".
+func SameOutsideOwned(before, after *kio.Document, writable []string) string {
+	tb := before.Src.Data[before.Seg.Start:before.Seg.End]
+	ta := after.Src.Data[after.Seg.Start:after.Seg.End]
+	if diff := cmp.Diff(kio.Comments(tb), kio.Comments(ta)); diff != "" {
 		return "comments changed (-before +after):\n" + diff
 	}
-	vb, err := kio.ToValue(ds.doc.Root)
+	if (before.Root == nil) != (after.Root == nil) {
+		return "the document appeared or vanished"
+	}
+	if before.Root == nil {
+		return ""
+	}
+	vb, err := kio.ToValue(before.Root)
 	if err != nil {
 		return "cannot decode the original: " + err.Error()
 	}
-	va, err := kio.ToValue(nd.Root)
+	va, err := kio.ToValue(after.Root)
 	if err != nil {
 		return "cannot decode the result: " + err.Error()
 	}
-	for _, ps := range ds.workloads {
-		tb, ta := at(vb, ps.w.Path), at(va, ps.w.Path)
-		if tb == nil || ta == nil {
+	for _, w := range kio.FindWorkloads(before) {
+		pb, pa := at(vb, w.Path), at(va, w.Path)
+		if pb == nil || pa == nil {
 			return "the pod template moved"
 		}
-		maskOwned(tb, ta, e.Opts.WritablePaths)
+		maskOwned(pb, pa, writable)
 	}
 	if diff := cmp.Diff(vb, va); diff != "" {
 		return "a field outside the security fields changed (-before +after):\n" + diff

@@ -74,6 +74,8 @@ type Pod struct {
 	Opts *Options
 	// Failing holds the checks that fail at the target level before any fix.
 	Failing map[policy.CheckID]Finding
+	// Unanswered are the failing checks no enabled fixer answers.
+	Unanswered []policy.CheckID
 	// Notes collects what a fixer wants the user told (a removed capability, a UID it could
 	// not set).
 	Notes []Note
@@ -135,6 +137,11 @@ func (p *Pod) Fails(ids ...policy.CheckID) bool {
 	}
 	return false
 }
+
+// Unfixable reports whether the pod fails a check that no enabled fixer answers (host
+// namespaces, hostPath volumes, privileged containers...): such a pod will not reach the
+// level whatever psafix does, so destructive fixes are not worth making.
+func (p *Pod) Unfixable() bool { return len(p.Unanswered) > 0 }
 
 // Windows reports whether the pod declares spec.os.name: windows; such pods must not get
 // Linux-only fields (the API server rejects them).

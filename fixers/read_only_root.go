@@ -14,7 +14,8 @@ import (
 // /tmp) so that programs that write scratch files keep working. A container that already
 // mounts something at the path keeps it; a volume already named for the path is reused.
 // Only containers this fixer changes get mounts: one already read-only was set up by its
-// author.
+// author. An explicit readOnlyRootFilesystem: false is a statement too (ingress-nginx's
+// controller writes all over its filesystem): it is kept, and the user is told.
 var ReadOnlyRoot = &Fixer{
 	ID:      "read-only-root",
 	Doc:     "set readOnlyRootFilesystem: true and mount an emptyDir at each --writable-path (default /tmp)",
@@ -33,7 +34,10 @@ func fixReadOnlyRoot(p *Pod) {
 	}
 	for _, c := range p.Containers() {
 		s := c.C.SecurityContext
-		if s != nil && s.ReadOnlyRootFilesystem != nil && *s.ReadOnlyRootFilesystem {
+		if s != nil && s.ReadOnlyRootFilesystem != nil {
+			if !*s.ReadOnlyRootFilesystem {
+				p.note("read-only-root", &c, "readOnlyRootFilesystem: false is set explicitly and was kept; make it true once the container writes only to mounted volumes")
+			}
 			continue
 		}
 		p.Edit.Set(c.Node, sc("readOnlyRootFilesystem"), kio.Bool(true))

@@ -19,6 +19,14 @@ func ToValue(n *yaml.Node) (any, error) {
 	return toValue(n, 0)
 }
 
+// LineError is a problem at a line of the file.
+type LineError struct {
+	Line int
+	Msg  string
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+
 // maxDepth bounds nesting and alias expansion, so that a YAML bomb ends in an error.
 const maxDepth = 200
 
@@ -58,7 +66,7 @@ func toValue(n *yaml.Node, depth int) (any, error) {
 			}
 			key := k.Value
 			if seen[key] {
-				return nil, fmt.Errorf("line %d: duplicate key %q", k.Line, key)
+				return nil, &LineError{Line: k.Line, Msg: fmt.Sprintf("duplicate key %q", key)}
 			}
 			seen[key] = true
 			val, err := toValue(v, depth+1)

@@ -1,0 +1,37 @@
+# psafix: see README.md. Every target works on a fresh machine with Go 1.26.
+GO      ?= go
+SHARED  ?= $(abspath ../shared)
+export GOTOOLCHAIN ?= local
+# Tests that read the shared corpus run when it is there and skip otherwise.
+export PSAFIX_CORPUS ?= $(if $(wildcard $(SHARED)/corpus),$(SHARED),)
+
+.PHONY: all build test bench lint example fuzz
+
+all: lint test build
+
+build:
+	$(GO) build -o bin/psafix ./cmd/psafix
+
+# The unit, golden, conformance and corpus tests, with the fuzz seed corpora.
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+# Speed and memory are measured here, never in timed unit tests.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# psafix on the bundled example: the diff it would apply.
+example:
+	$(GO) run ./cmd/psafix --diff fixtures/example/web/input.yaml || true
+
+FUZZTIME ?= 10m
+fuzz:
+	$(GO) test ./kio -run '^$$' -fuzz FuzzSplit -fuzztime $(FUZZTIME)
+	$(GO) test ./kio -run '^$$' -fuzz FuzzEditor -fuzztime $(FUZZTIME)
+	$(GO) test ./fixers -run '^$$' -fuzz FuzzFixFile -fuzztime $(FUZZTIME)
