@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/pod-security-admission/api"
 
 	"github.com/psafix/psafix/fixers"
 )
@@ -144,39 +143,12 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Comman
 }
 
 func (f *flags) options() (*fixers.Options, error) {
-	o := fixers.DefaultOptions()
-	lvl, err := api.ParseLevel(f.level)
-	if err != nil || lvl == api.LevelPrivileged {
-		return nil, fmt.Errorf("--level must be restricted or baseline, not %q", f.level)
-	}
-	o.Level = lvl
-	v, err := api.ParseVersion(f.version)
+	o, err := fixers.ParseOptions(fixers.OptionStrings{
+		Level: f.level, Version: f.version, Fixers: f.only, Skip: f.skip,
+		RunAsUser: f.runAsUser, WritablePaths: f.writable,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("--version must be latest or v1.N, not %q", f.version)
-	}
-	if latest := api.LatestVersion(); !v.Latest() && latest.Older(v) {
-		return nil, fmt.Errorf("--version %s is newer than the newest this psafix knows (%s); use latest", f.version, api.LatestVersion())
-	}
-	o.Version = v
-	if o.Fixers, err = fixers.Select(f.only, f.skip); err != nil {
 		return nil, err
-	}
-	switch f.runAsUser {
-	case "none":
-		o.RunAsUser = nil
-	default:
-		uid, err := strconv.ParseInt(f.runAsUser, 10, 64)
-		if err != nil || uid <= 0 || uid > 2147483647 {
-			return nil, fmt.Errorf("--run-as-user must be a non-zero UID or 'none', not %q", f.runAsUser)
-		}
-		o.RunAsUser = &uid
-	}
-	o.WritablePaths = nil
-	for _, p := range f.writable {
-		if !strings.HasPrefix(p, "/") {
-			return nil, fmt.Errorf("--writable-path must be absolute, not %q", p)
-		}
-		o.WritablePaths = append(o.WritablePaths, p)
 	}
 	switch f.color {
 	case "auto", "always", "never":

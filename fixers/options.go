@@ -1,0 +1,67 @@
+package fixers
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"k8s.io/pod-security-admission/api"
+)
+
+// OptionStrings are options as users write them, on the command line or in a KRM
+// function's config. Empty fields take the defaults.
+type OptionStrings struct {
+	Level, Version string
+	Fixers, Skip   []string
+	// RunAsUser is a UID or "none".
+	RunAsUser     string
+	WritablePaths []string
+}
+
+// ParseOptions validates options written as strings, with messages that say what is
+// accepted.
+func ParseOptions(s OptionStrings) (*Options, error) {
+	o := DefaultOptions()
+	if s.Level != "" {
+		lvl, err := api.ParseLevel(s.Level)
+		if err != nil || lvl == api.LevelPrivileged {
+			return nil, fmt.Errorf("level must be restricted or baseline, not %q", s.Level)
+		}
+		o.Level = lvl
+	}
+	if s.Version != "" {
+		v, err := api.ParseVersion(s.Version)
+		if err != nil {
+			return nil, fmt.Errorf("version must be latest or v1.N, not %q", s.Version)
+		}
+		if latest := api.LatestVersion(); !v.Latest() && latest.Older(v) {
+			return nil, fmt.Errorf("version %s is newer than the newest this psafix knows (%s); use latest", s.Version, latest)
+		}
+		o.Version = v
+	}
+	var err error
+	if o.Fixers, err = Select(s.Fixers, s.Skip); err != nil {
+		return nil, err
+	}
+	switch s.RunAsUser {
+	case "":
+	case "none":
+		o.RunAsUser = nil
+	default:
+		uid, err := strconv.ParseInt(s.RunAsUser, 10, 64)
+		if err != nil || uid <= 0 || uid > 2147483647 {
+			return nil, fmt.Errorf("run-as-user must be a non-zero UID or 'none', not %q", s.RunAsUser)
+		}
+		o.RunAsUser = &uid
+	}
+	if len(s.WritablePaths) > 0 {
+		o.WritablePaths = nil
+		for _, p := range s.WritablePaths {
+			if !strings.HasPrefix(p, "/") {
+				return nil, fmt.Errorf("writable path must be absolute, not %q", p)
+			}
+			o.WritablePaths = append(o.WritablePaths, p)
+		}
+	}
+	return o, nil
+}
