@@ -395,7 +395,7 @@ func maskOwned(before, after map[string]any, writable []string) {
 		if meta, ok := t["metadata"].(map[string]any); ok {
 			if ann, ok := meta["annotations"].(map[string]any); ok {
 				for k := range ann {
-					if strings.HasPrefix(k, appArmorAnnotationPrefix) {
+					if strings.HasPrefix(k, appArmorAnnotationPrefix) || strings.HasPrefix(k, seccompAnnotationPod) || strings.HasPrefix(k, seccompAnnotationContainer) {
 						delete(ann, k)
 					}
 				}
@@ -544,6 +544,10 @@ func (e *Engine) attribute(path string, ps *podState) []Report {
 			msg += " (" + f.Detail + ")"
 		}
 		hint, fixer := Hint(f.ID, e.Opts.Fixers)
+		if ps.spec.OS != nil && ps.spec.OS.Name == corev1.Windows && linuxOnly[f.ID] {
+			hint = "a Windows pod cannot set this Linux-only field; Pod Security exempts Windows pods from this check from v1.25 (--version v1.25 or later)"
+			fixer = ""
+		}
 		out = append(out, Report{Path: path, Line: line, Object: ps.w.ID(), Container: container, Check: f.ID, Message: msg, Hint: hint, Fixer: fixer})
 	}
 	attributed := map[policy.CheckID]bool{}
@@ -565,7 +569,7 @@ func (e *Engine) attribute(path string, ps *podState) []Report {
 			one.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon(*c.C)}}
 		}
 		for _, f := range e.eval.Evaluate(lv, ps.meta, one) {
-			if _, ok := podLevel[f.ID]; ok {
+			if pf, ok := podLevel[f.ID]; ok && pf.Detail == f.Detail {
 				continue
 			}
 			report(f, c.Node.Line, c.C.Name)
@@ -578,6 +582,13 @@ func (e *Engine) attribute(path string, ps *podState) []Report {
 		}
 	}
 	return out
+}
+
+// linuxOnly are the restricted checks whose fix is a field the API server rejects on
+// Windows pods.
+var linuxOnly = map[policy.CheckID]bool{
+	"allowPrivilegeEscalation": true, "capabilities_restricted": true,
+	"seccompProfile_restricted": true, "runAsUser": true,
 }
 
 // podFieldLine points a pod-level finding at the field that causes it.

@@ -2,6 +2,7 @@ package fixers
 
 import (
 	"path"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -28,10 +29,12 @@ func fixReadOnlyRoot(p *Pod) {
 		// readOnlyRootFilesystem is rejected for Windows pods.
 		return
 	}
+	// Volumes by name: true for an emptyDir psafix may reuse for a writable path.
 	volumes := map[string]bool{}
 	for _, v := range p.Spec.Volumes {
-		volumes[v.Name] = true
+		volumes[v.Name] = v.EmptyDir != nil
 	}
+	names := map[string]string{} // writable path -> volume name, decided once per pod
 	for _, c := range p.Containers() {
 		s := c.C.SecurityContext
 		if s != nil && s.ReadOnlyRootFilesystem != nil {
@@ -49,10 +52,25 @@ func fixReadOnlyRoot(p *Pod) {
 			if mounts(c.C, wp) {
 				continue
 			}
-			name := VolumeName(wp)
-			if !volumes[name] {
-				volumes[name] = true
-				p.Edit.Append(p.W.Spec, []string{"volumes"}, kio.M("name", kio.Str(name), "emptyDir", kio.M()))
+			name, ok := names[wp]
+			if !ok {
+				name = VolumeName(wp)
+				// A volume of that name that is not an emptyDir (a ConfigMap called "tmp")
+				// must not be mounted over the path: pick a name of psafix's own.
+				for i := 0; ; i++ {
+					if empty, taken := volumes[name]; !taken || empty {
+						break
+					}
+					name = "psafix-" + VolumeName(wp)
+					if i > 0 {
+						name += "-" + strconv.Itoa(i)
+					}
+				}
+				names[wp] = name
+				if _, taken := volumes[name]; !taken {
+					volumes[name] = true
+					p.Edit.Append(p.W.Spec, []string{"volumes"}, kio.M("name", kio.Str(name), "emptyDir", kio.M()))
+				}
 			}
 			p.Edit.Append(c.Node, []string{"volumeMounts"}, kio.M("name", kio.Str(name), "mountPath", kio.Str(wp)))
 		}

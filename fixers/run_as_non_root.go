@@ -1,6 +1,8 @@
 package fixers
 
 import (
+	"strings"
+
 	"k8s.io/pod-security-admission/policy"
 
 	"github.com/psafix/psafix/kio"
@@ -27,50 +29,62 @@ func fixRunAsNonRoot(p *Pod) {
 	windows := p.Windows()
 	uid := p.Opts.RunAsUser
 
-	if p.Fails("runAsNonRoot") {
-		if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
-			p.Edit.Set(spec, sc("runAsNonRoot"), kio.Bool(true))
+	// Replace explicit root UIDs, which fail runAsUser (Linux only: Windows pods use
+	// windowsOptions.runAsUserName).
+	if !windows && uid != nil {
+		if psc != nil && psc.RunAsUser != nil && *psc.RunAsUser == 0 {
+			p.Edit.Set(spec, sc("runAsUser"), kio.Int(*uid))
 		}
 		for i := range cs {
-			c := &cs[i]
-			if s := c.C.SecurityContext; s != nil && s.RunAsNonRoot != nil && !*s.RunAsNonRoot {
-				p.Edit.Set(c.Node, sc("runAsNonRoot"), kio.Bool(true))
-			}
-		}
-	}
-	if windows {
-		// runAsUser is a Linux field; Windows pods use windowsOptions.runAsUserName.
-		return
-	}
-	// Replace explicit root UIDs, which fail runAsUser.
-	if psc != nil && psc.RunAsUser != nil && *psc.RunAsUser == 0 {
-		if uid != nil {
-			p.Edit.Set(spec, sc("runAsUser"), kio.Int(*uid))
-		} else {
-			p.note(id, nil, "pod securityContext.runAsUser is 0 and --run-as-user none forbids choosing a UID: set it to the image's non-root user")
-		}
-	}
-	for i := range cs {
-		c := &cs[i]
-		if s := c.C.SecurityContext; s != nil && s.RunAsUser != nil && *s.RunAsUser == 0 {
-			if uid != nil {
-				p.Edit.Set(c.Node, sc("runAsUser"), kio.Int(*uid))
-			} else {
-				p.note(id, c, "securityContext.runAsUser is 0 and --run-as-user none forbids choosing a UID: set it to the image's non-root user")
+			if s := cs[i].C.SecurityContext; s != nil && s.RunAsUser != nil && *s.RunAsUser == 0 {
+				p.Edit.Set(cs[i].Node, sc("runAsUser"), kio.Int(*uid))
 			}
 		}
 	}
 	if !p.Fails("runAsNonRoot") {
+		for i := range cs {
+			if rootUser(p, &cs[i]) {
+				p.note(id, &cs[i], "runs as UID 0 and --run-as-user none forbids choosing a UID: set runAsUser to the image's non-root user")
+			}
+		}
 		return
 	}
-	// Containers that will now have runAsNonRoot but no UID from anywhere start only if
-	// their image declares a non-root user.
-	if psc != nil && psc.RunAsUser != nil {
+	// A container that stays root (UID 0 that may not be changed, or Windows'
+	// ContainerAdministrator) would be refused by the kubelet once runAsNonRoot is true:
+	// leave it to the report rather than break it.
+	var blocked []*Container
+	for i := range cs {
+		if rootUser(p, &cs[i]) {
+			blocked = append(blocked, &cs[i])
+			p.note(id, &cs[i], "%s, so runAsNonRoot: true would stop it from starting: %s", rootWhy(p, &cs[i]), rootFix(p))
+		}
+	}
+	if len(blocked) == 0 {
+		if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
+			p.Edit.Set(spec, sc("runAsNonRoot"), kio.Bool(true))
+		}
+	}
+	for i := range cs {
+		c := &cs[i]
+		if containsContainer(blocked, c) {
+			continue
+		}
+		s := c.C.SecurityContext
+		switch {
+		case s != nil && s.RunAsNonRoot != nil && !*s.RunAsNonRoot:
+			p.Edit.Set(c.Node, sc("runAsNonRoot"), kio.Bool(true))
+		case len(blocked) > 0 && (s == nil || s.RunAsNonRoot == nil) && (psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot):
+			p.Edit.Set(c.Node, sc("runAsNonRoot"), kio.Bool(true))
+		}
+	}
+	if windows || (psc != nil && psc.RunAsUser != nil) {
 		return
 	}
+	// Containers that now have runAsNonRoot but no UID from anywhere start only if their
+	// image declares a non-root user.
 	var unknown []*Container
 	for i := range cs {
-		if s := cs[i].C.SecurityContext; s == nil || s.RunAsUser == nil {
+		if s := cs[i].C.SecurityContext; (s == nil || s.RunAsUser == nil) && !containsContainer(blocked, &cs[i]) {
 			unknown = append(unknown, &cs[i])
 		}
 	}
@@ -84,4 +98,53 @@ func fixRunAsNonRoot(p *Pod) {
 	for _, c := range unknown {
 		p.note(id, c, "runAsNonRoot: true set without a runAsUser (--run-as-user none): the container starts only if its image declares a non-root USER")
 	}
+}
+
+// rootUser reports whether a container will run as root whatever psafix does: an explicit
+// UID 0 it may not replace (--run-as-user none), or Windows' ContainerAdministrator.
+func rootUser(p *Pod, c *Container) bool {
+	if p.Windows() {
+		name := ""
+		if s := p.Spec.SecurityContext; s != nil && s.WindowsOptions != nil && s.WindowsOptions.RunAsUserName != nil {
+			name = *s.WindowsOptions.RunAsUserName
+		}
+		if s := c.C.SecurityContext; s != nil && s.WindowsOptions != nil && s.WindowsOptions.RunAsUserName != nil {
+			name = *s.WindowsOptions.RunAsUserName
+		}
+		return strings.EqualFold(name, "ContainerAdministrator")
+	}
+	if p.Opts.RunAsUser != nil {
+		return false
+	}
+	var user *int64
+	if s := p.Spec.SecurityContext; s != nil && s.RunAsUser != nil {
+		user = s.RunAsUser
+	}
+	if s := c.C.SecurityContext; s != nil && s.RunAsUser != nil {
+		user = s.RunAsUser
+	}
+	return user != nil && *user == 0
+}
+
+func rootWhy(p *Pod, c *Container) string {
+	if p.Windows() {
+		return "runs as ContainerAdministrator"
+	}
+	return "runs as UID 0 (--run-as-user none: psafix does not choose a UID)"
+}
+
+func rootFix(p *Pod) string {
+	if p.Windows() {
+		return "set windowsOptions.runAsUserName: ContainerUser if the image allows it"
+	}
+	return "set runAsUser to the image's non-root user"
+}
+
+func containsContainer(l []*Container, c *Container) bool {
+	for _, x := range l {
+		if x.Node == c.Node {
+			return true
+		}
+	}
+	return false
 }

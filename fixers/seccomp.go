@@ -1,6 +1,8 @@
 package fixers
 
 import (
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/pod-security-admission/policy"
 
@@ -17,6 +19,11 @@ var Seccomp = &Fixer{
 	Default: true,
 	Fix:     fixSeccomp,
 }
+
+const (
+	seccompAnnotationPod       = "seccomp.security.alpha.kubernetes.io/pod"
+	seccompAnnotationContainer = "container.seccomp.security.alpha.kubernetes.io/"
+)
 
 func fixSeccomp(p *Pod) {
 	if p.Windows() {
@@ -37,6 +44,15 @@ func fixSeccomp(p *Pod) {
 			p.Edit.Set(c.Node, sc("seccompProfile", "type"), kio.Str(corev1.SeccompProfileTypeRuntimeDefault))
 		case s == nil || s.SeccompProfile == nil:
 			needPod = true
+		}
+	}
+	// Before v1.19 the profile was set by annotations, which PSA still reads at those
+	// versions.
+	if p.Meta != nil {
+		for k, v := range p.Meta.Annotations {
+			if (k == seccompAnnotationPod || strings.HasPrefix(k, seccompAnnotationContainer)) && v == "unconfined" {
+				p.Edit.Set(p.W.PodMeta(), []string{"annotations", k}, kio.Str("runtime/default"))
+			}
 		}
 	}
 	if p.Fails("seccompProfile_restricted") && needPod && (psc == nil || psc.SeccompProfile == nil) {

@@ -251,10 +251,30 @@ func (d *Document) EndLine(n *yaml.Node) int {
 			break
 		}
 	}
-	if last := d.lastDescendant(n); last.Kind == yaml.ScalarNode && last.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+	last := d.lastDescendant(n)
+	if last.Kind == yaml.ScalarNode && last.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 		if e := d.blockScalarEnd(last); e > end {
 			end = e
 		}
+	}
+	if k := d.keyOf[last]; k != nil && IsNull(last) && k.Line == end {
+		end = d.NullTail(k)
+	}
+	return end
+}
+
+// NullTail returns the last line that belongs to a key with an empty value: the key's line,
+// or the comment lines indented under it ("securityContext:" then "  # set later"), which
+// read as the inside of the empty block and stay there when it is filled.
+func (d *Document) NullTail(k *yaml.Node) int {
+	end := k.Line
+	for l := k.Line + 1; l <= d.lastLn; l++ {
+		line := d.Src.Line(l)
+		t := bytes.TrimLeft(line, " ")
+		if len(t) == 0 || t[0] != '#' || indentOf(line) <= k.Column-1 {
+			break
+		}
+		end = l
 	}
 	return end
 }

@@ -83,6 +83,23 @@ func (e *Editor) Set(m *yaml.Node, path []string, v Value) { e.put(m, path, v, f
 // already pending.
 func (e *Editor) Append(m *yaml.Node, path []string, item Value) { e.put(m, path, item, true) }
 
+// AppendItem adds item to the existing sequence s, unless it holds an equal item already.
+func (e *Editor) AppendItem(s *yaml.Node, item Value) {
+	s = Resolve(s)
+	switch {
+	case IsNull(s):
+		f := e.fillFor(s)
+		f.items = appendNew(f.items, item)
+	case s.Kind == yaml.SequenceNode:
+		if !hasItem(s, item) {
+			f := e.fillFor(s)
+			f.items = appendNew(f.items, item)
+		}
+	default:
+		e.fail(s, "expected a sequence")
+	}
+}
+
 // Remove deletes item i of sequence s.
 func (e *Editor) Remove(s *yaml.Node, i int) {
 	s = Resolve(s)
@@ -122,16 +139,8 @@ func (e *Editor) put(m *yaml.Node, path []string, v Value, appendItem bool) {
 			continue
 		}
 		switch {
-		case appendItem && IsNull(val):
-			f := e.fillFor(val)
-			f.items = appendNew(f.items, v)
-		case appendItem && val.Kind == yaml.SequenceNode:
-			if !hasItem(val, v) {
-				f := e.fillFor(val)
-				f.items = appendNew(f.items, v)
-			}
 		case appendItem:
-			e.fail(val, "expected a sequence for %q", key)
+			e.AppendItem(val, v)
 		case val.Kind == yaml.ScalarNode && !IsNull(val):
 			if !ScalarIs(val, v) {
 				e.fillFor(val).scalar = v
@@ -358,8 +367,7 @@ func (e *Editor) fillNull(n *yaml.Node, f *fill) ([]Edit, error) {
 	if te > ts {
 		edits = append(edits, Edit{Start: colon, End: te})
 	}
-	line := k.Line
-	return append(edits, e.insertLines(line, lines)), nil
+	return append(edits, e.insertLines(e.d.NullTail(k), lines)), nil
 }
 
 // insertLines puts lines after line (before its terminator, so a file without a final
