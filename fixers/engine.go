@@ -451,8 +451,13 @@ func dropAdded(before, after map[string]any, key string, ours func(map[string]an
 		}
 		kept = append(kept, it)
 	}
-	if _, had := before[key]; !had && len(kept) == 0 {
-		delete(after, key)
+	if old, had := before[key]; len(kept) == 0 && (!had || old == nil) {
+		// The fixer created the list, or filled an empty "volumes:".
+		if had {
+			after[key] = nil
+		} else {
+			delete(after, key)
+		}
 		return
 	}
 	if kept == nil {

@@ -242,7 +242,7 @@ func (d *Document) following(n *yaml.Node) *yaml.Node {
 func (d *Document) EndLine(n *yaml.Node) int {
 	limit := d.lastLn
 	if f := d.following(n); f != nil {
-		limit = f.Line - 1
+		limit = d.StartLine(f) - 1
 	}
 	end := n.Line
 	for l := limit; l > n.Line; l-- {
@@ -277,6 +277,26 @@ func (d *Document) NullTail(k *yaml.Node) int {
 		end = l
 	}
 	return end
+}
+
+// StartLine returns the first line of n's text: for a sequence item written "-" alone on
+// its line with the content below, the dash's line.
+func (d *Document) StartLine(n *yaml.Node) int {
+	p := d.parent[n]
+	if p == nil || p.Kind != yaml.SequenceNode || p.Style&yaml.FlowStyle != 0 || d.dashColumn(n) >= 0 {
+		return n.Line
+	}
+	for l := n.Line - 1; l > p.Line-1 && l >= 1; l-- {
+		line := d.Src.Line(l)
+		if isBlankOrComment(line) {
+			continue
+		}
+		if t := bytes.TrimLeft(line, " "); len(t) > 0 && t[0] == '-' {
+			return l
+		}
+		break
+	}
+	return n.Line
 }
 
 // blockScalarEnd returns the last non-blank line of a literal or folded scalar, whose

@@ -576,7 +576,7 @@ func (e *Editor) removeItems(n *yaml.Node, removed map[int]bool) ([]Edit, error)
 // deleteItem removes an item's lines: from the end of the line before it to the end of its
 // last line, so that an insertion after the item (at that end) does not overlap.
 func (e *Editor) deleteItem(it *yaml.Node) Edit {
-	first, last := it.Line, e.d.EndLine(it)
+	first, last := e.d.StartLine(it), e.d.EndLine(it)
 	start, end := e.d.Src.LineEnd(first-1), e.d.Src.LineEnd(last)
 	if first == 1 {
 		start = 0

@@ -112,7 +112,27 @@ func (d *Document) flowEnd(n *yaml.Node) (int, error) {
 		return 0, fmt.Errorf("line %d: expected a flow collection", n.Line)
 	}
 	depth := 0
+	// A quote opens a string only where a scalar starts; inside a plain scalar (0A"0) it
+	// is just a character.
+	startsScalar := func(i int) bool {
+		for j := i - 1; j >= 0; j-- {
+			switch data[j] {
+			case ' ', '\t', '\r', '\n':
+				continue
+			case '[', '{', ',', ':', '?', '-':
+				return true
+			}
+			return false
+		}
+		return true
+	}
 	for i := s; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '"', '\'':
+			if !startsScalar(i) {
+				continue
+			}
+		}
 		switch c := data[i]; c {
 		case '"':
 			for i++; i < len(data) && data[i] != '"'; i++ {

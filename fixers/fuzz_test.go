@@ -1,0 +1,60 @@
+package fixers
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/psafix/psafix/kio"
+)
+
+// FuzzFixFile runs the whole pipeline on arbitrary input: it never panics, a result it
+// writes parses, it never produces a document the verifier rejected, and a second run
+// changes nothing. Seeds: the shared torture and round-trip files when PSAFIX_CORPUS is set,
+// and the repository's golden inputs.
+func FuzzFixFile(f *testing.F) {
+	inputs, _ := filepath.Glob(filepath.Join("..", "fixtures", "*", "*", "input.yaml"))
+	if dir := os.Getenv("PSAFIX_CORPUS"); dir != "" {
+		for _, set := range []string{"torture", "roundtrip"} {
+			more, _ := filepath.Glob(filepath.Join(dir, set, "*.*"))
+			inputs = append(inputs, more...)
+		}
+	}
+	for _, p := range inputs {
+		if b, err := os.ReadFile(p); err == nil && filepath.Ext(p) != ".tsv" {
+			f.Add(b)
+		}
+	}
+	engine := NewEngine(DefaultOptions())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res := engine.FixFile("fuzz.yaml", data)
+		if res.Err != nil {
+			if res.New != nil {
+				t.Fatalf("a file with an error was given new content")
+			}
+			return
+		}
+		for _, b := range res.Bugs {
+			// Refusing to edit an odd document is allowed; producing an edit that the
+			// verifier then rejects is a bug in the editor.
+			if strings.Contains(b.Message, "did not verify") {
+				t.Fatalf("verification rejected a fix: %s\n--- input\n%s", b.Message, data)
+			}
+		}
+		if res.New == nil {
+			return
+		}
+		src := kio.NewSource(res.New)
+		for i, seg := range kio.Split(src.Data) {
+			if _, err := kio.ParseDocument(src, seg, i); err != nil {
+				t.Fatalf("output does not parse: %v\n--- input\n%s\n--- output\n%s", err, data, res.New)
+			}
+		}
+		again := engine.FixFile("fuzz.yaml", res.New)
+		if again.New != nil && !bytes.Equal(again.New, res.New) {
+			t.Fatalf("second run changed the output\n--- first\n%s\n--- second\n%s", res.New, again.New)
+		}
+	})
+}
