@@ -21,22 +21,26 @@ import (
 // Report is one line of what psafix tells the user about a file: a violation that remains
 // (Check set), or a note about a fix.
 type Report struct {
-	Path      string
-	Line      int
-	Object    string // Kind/name or Kind/namespace/name
-	Container string
-	Check     policy.CheckID
-	Message   string
-	Hint      string
+	Path         string
+	Line, Column int
+	Object       string // Kind/name or Kind/namespace/name
+	Container    string
+	Check        policy.CheckID
+	Message      string
+	Hint         string
 	// Fixer is the fixer that answers the check (empty when none does).
 	Fixer string
 	// Note marks a message about a fix made, rather than a violation.
 	Note bool
+	// Fixable marks a violation of the original that psafix's fix removes.
+	Fixable bool
+	// Doc is the index of the document in its file.
+	Doc int
 }
 
 func (r Report) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d: %s", r.Path, r.Line, r.Object)
+	fmt.Fprintf(&b, "%s:%d:%d: %s", r.Path, r.Line, max(r.Column, 1), r.Object)
 	if r.Container != "" {
 		fmt.Fprintf(&b, " container %q", r.Container)
 	}
@@ -70,6 +74,23 @@ type Result struct {
 	Err error
 	// Bugs are documents whose fix failed verification: they were left as they were.
 	Bugs []Report
+	// Before are the violations of the file as it was, each marked Fixable when the fix
+	// removes it.
+	Before []Report
+	// Pods sums up each workload: which levels it passes before and after the fix.
+	Pods []PodSummary
+	// Edits are the byte edits that turn Old into New, by document index; offsets count
+	// from the start of Old (its BOM included).
+	Edits map[int][]kio.Edit
+}
+
+// PodSummary tells which levels a workload passes, at the target version, before and after
+// the fix.
+type PodSummary struct {
+	Object        string
+	Line          int
+	Before, After map[api.Level]bool
+	Fixed         bool
 }
 
 // Changed reports whether the file's bytes change.
@@ -123,6 +144,9 @@ type podState struct {
 	failing []Finding
 	changed bool
 	err     error
+	doc     int                // index of the document in the file
+	before  []Report           // the violations before fixing, located in the original
+	passes  map[api.Level]bool // levels passed before fixing
 }
 
 // FixFile fixes one file's bytes. It never returns partial edits: a document whose fix does
@@ -153,6 +177,15 @@ func (e *Engine) FixFile(path string, data []byte) *Result {
 			continue
 		}
 		all = append(all, ds.edits...)
+		if res.Edits == nil {
+			res.Edits = map[int][]kio.Edit{}
+		}
+		for _, ed := range ds.edits {
+			if src.BOM {
+				ed.Start, ed.End = ed.Start+len(kio.BOM), ed.End+len(kio.BOM)
+			}
+			res.Edits[ds.doc.Index] = append(res.Edits[ds.doc.Index], ed)
+		}
 	}
 	final := src
 	if len(all) > 0 {
@@ -242,7 +275,7 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 	}
 	ed := kio.NewEditor(ds.doc)
 	for _, w := range ws {
-		ps := &podState{w: w}
+		ps := &podState{w: w, doc: ds.doc.Index}
 		ds.workloads = append(ds.workloads, ps)
 		res.Workloads++
 		ps.meta, ps.spec, ps.err = DecodePod(w)
@@ -250,6 +283,8 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 			continue
 		}
 		ps.failing = e.eval.Evaluate(e.lv(), ps.meta, ps.spec)
+		ps.before = e.attribute(res.Path, ps)
+		ps.passes = e.passes(ps)
 		p := &Pod{W: w, Meta: ps.meta, Spec: ps.spec, Edit: ed, Opts: e.Opts, Failing: map[policy.CheckID]Finding{}}
 		for _, f := range ps.failing {
 			p.Failing[f.ID] = f
@@ -486,46 +521,82 @@ func containsStr(l []string, s string) bool {
 
 // remaining evaluates every pod of the final file and reports what still fails.
 func (e *Engine) remaining(res *Result, docs []*docState, final *kio.Source) {
+	var segs []kio.Segment
 	for _, ds := range docs {
 		if len(ds.workloads) == 0 {
 			continue
 		}
-		doc := ds.doc
 		pods := ds.workloads
 		if len(ds.edits) > 0 {
 			// Locate the fixed document: segments keep their order and count.
-			segs := kio.Split(final.Data)
-			nd, err := kio.ParseDocument(final, segs[doc.Index], doc.Index)
+			if segs == nil {
+				segs = kio.Split(final.Data)
+			}
+			nd, err := kio.ParseDocument(final, segs[ds.doc.Index], ds.doc.Index)
 			if err != nil {
 				continue
 			}
-			doc = nd
 			pods = nil
 			for i, w := range kio.FindWorkloads(nd) {
-				ps := &podState{w: w}
+				ps := &podState{w: w, doc: ds.doc.Index}
 				if i < len(ds.workloads) {
 					ps.changed = ds.workloads[i].changed
 				}
 				ps.meta, ps.spec, ps.err = DecodePod(w)
 				if ps.err == nil {
 					ps.failing = e.eval.Evaluate(e.lv(), ps.meta, ps.spec)
+					ps.before = e.attribute(res.Path, ps)
+					ps.passes = e.passes(ps)
 				}
 				pods = append(pods, ps)
 			}
 		}
-		for _, ps := range pods {
+		for i, ps := range pods {
 			if ps.changed {
 				res.Fixed++
 			}
 			if ps.err != nil {
-				res.Remaining = append(res.Remaining, Report{Path: res.Path, Line: ps.w.Object.Line, Object: ps.w.ID(), Message: "cannot decode: " + ps.err.Error()})
+				res.Remaining = append(res.Remaining, Report{Path: res.Path, Line: ps.w.Object.Line, Column: ps.w.Object.Column, Object: ps.w.ID(), Message: "cannot decode: " + ps.err.Error()})
+			} else {
+				res.Remaining = append(res.Remaining, ps.before...)
+			}
+			if i >= len(ds.workloads) {
 				continue
 			}
-			res.Remaining = append(res.Remaining, e.attribute(res.Path, ps)...)
+			orig := ds.workloads[i]
+			res.Pods = append(res.Pods, PodSummary{Object: orig.w.ID(), Line: orig.w.Object.Line, Before: orig.passes, After: ps.passes, Fixed: ps.changed})
+			for _, b := range orig.before {
+				if b.Fixable = !hasFinding(ps.before, b); b.Fixable {
+					b.Hint = "fixable: psafix --write (" + b.Fixer + " fixer)"
+				}
+				res.Before = append(res.Before, b)
+			}
 		}
 	}
 	sortReports(res.Remaining)
 	sortReports(res.Notes)
+	sortReports(res.Before)
+}
+
+func hasFinding(l []Report, r Report) bool {
+	for _, x := range l {
+		if x.Object == r.Object && x.Container == r.Container && x.Check == r.Check {
+			return true
+		}
+	}
+	return false
+}
+
+// passes tells which levels a pod passes at the target version.
+func (e *Engine) passes(ps *podState) map[api.Level]bool {
+	out := map[api.Level]bool{api.LevelPrivileged: true}
+	if ps.err != nil {
+		return out
+	}
+	for _, l := range []api.Level{api.LevelBaseline, api.LevelRestricted} {
+		out[l] = len(e.eval.Evaluate(api.LevelVersion{Level: l, Version: e.Opts.Version}, ps.meta, ps.spec)) == 0
+	}
+	return out
 }
 
 // attribute turns a pod's failed checks into reports, one per container where a check is
@@ -543,7 +614,8 @@ func (e *Engine) attribute(path string, ps *podState) []Report {
 		podLevel[f.ID] = f
 	}
 	var out []Report
-	report := func(f Finding, line int, container string) {
+	report := func(f Finding, at *yaml.Node, container string) {
+		line, col := at.Line, at.Column
 		msg := f.Reason
 		if f.Detail != "" {
 			msg += " (" + f.Detail + ")"
@@ -553,12 +625,12 @@ func (e *Engine) attribute(path string, ps *podState) []Report {
 			hint = "a Windows pod cannot set this Linux-only field; Pod Security exempts Windows pods from this check from v1.25 (--version v1.25 or later)"
 			fixer = ""
 		}
-		out = append(out, Report{Path: path, Line: line, Object: ps.w.ID(), Container: container, Check: f.ID, Message: msg, Hint: hint, Fixer: fixer})
+		out = append(out, Report{Path: path, Line: line, Column: col, Object: ps.w.ID(), Container: container, Check: f.ID, Message: msg, Hint: hint, Fixer: fixer, Doc: ps.doc})
 	}
 	attributed := map[policy.CheckID]bool{}
 	for _, f := range ps.failing {
 		if pf, ok := podLevel[f.ID]; ok {
-			report(pf, podFieldLine(ps.w, f.ID), "")
+			report(pf, podField(ps.w, f.ID), "")
 			attributed[f.ID] = true
 		}
 	}
@@ -577,13 +649,13 @@ func (e *Engine) attribute(path string, ps *podState) []Report {
 			if pf, ok := podLevel[f.ID]; ok && pf.Detail == f.Detail {
 				continue
 			}
-			report(f, c.Node.Line, c.C.Name)
+			report(f, firstKey(c.Node), c.C.Name)
 			attributed[f.ID] = true
 		}
 	}
 	for _, f := range ps.failing {
 		if !attributed[f.ID] {
-			report(f, ps.w.Spec.Line, "")
+			report(f, firstKey(ps.w.Spec), "")
 		}
 	}
 	return out
@@ -596,8 +668,16 @@ var linuxOnly = map[policy.CheckID]bool{
 	"seccompProfile_restricted": true, "runAsUser": true,
 }
 
-// podFieldLine points a pod-level finding at the field that causes it.
-func podFieldLine(w *kio.Workload, id policy.CheckID) int {
+// firstKey returns the node a block mapping's position is best given by: its first key.
+func firstKey(m *yaml.Node) *yaml.Node {
+	if m.Kind == yaml.MappingNode && len(m.Content) > 0 {
+		return m.Content[0]
+	}
+	return m
+}
+
+// podField points a pod-level finding at the field that causes it.
+func podField(w *kio.Workload, id policy.CheckID) *yaml.Node {
 	keys := map[policy.CheckID][]string{
 		"hostNamespaces":    {"hostNetwork", "hostPID", "hostIPC"},
 		"hostPathVolumes":   {"volumes"},
@@ -610,10 +690,10 @@ func podFieldLine(w *kio.Workload, id policy.CheckID) int {
 	}[id]
 	for _, k := range keys {
 		if kn, _ := kio.Lookup(w.Spec, k); kn != nil {
-			return kn.Line
+			return kn
 		}
 	}
-	return w.Spec.Line
+	return firstKey(w.Spec)
 }
 
 func sortReports(rs []Report) {

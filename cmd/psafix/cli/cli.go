@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/psafix/psafix/fixers"
 )
@@ -56,7 +57,7 @@ type flags struct {
 	only, skip        []string
 	runAsUser         string
 	writable          []string
-	color             string
+	color, format     string
 	jobs              int
 	maxSize           int64
 }
@@ -127,19 +128,59 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Comman
 	fl.BoolVarP(&f.write, "write", "w", false, "rewrite changed files in place (atomically)")
 	fl.BoolVarP(&f.diff, "diff", "d", false, "print a unified diff of the changes; write nothing")
 	fl.BoolVarP(&f.list, "list", "l", false, "print the paths of files that would change")
+	fl.StringVar(&f.color, "color", "auto", "colour the diff: auto, always or never")
+	f.common(fl)
+	root.MarkFlagsMutuallyExclusive("write", "diff", "list")
+	root.AddCommand(newFixersCmd(stdout))
+	root.AddCommand(newCheckCmd(stdin, stdout, stderr, code))
+	root.AddCommand(newFnCmd(stdin, stdout, stderr, code))
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	return root
+}
+
+// common registers the flags that fix runs and check share.
+func (f *flags) common(fl *pflag.FlagSet) {
 	fl.StringVar(&f.level, "level", "restricted", "Pod Security Standards level to reach: restricted or baseline")
 	fl.StringVar(&f.version, "version", "latest", "policy version the level is checked at: latest or v1.N (v1.0 to v1.37)")
 	fl.StringSliceVar(&f.only, "fixers", nil, "run only these fixers (comma-separated IDs; see 'psafix fixers')")
 	fl.StringSliceVar(&f.skip, "skip", nil, "do not run these fixers (comma-separated IDs)")
 	fl.StringVar(&f.runAsUser, "run-as-user", strconv.Itoa(fixers.DefaultRunAsUser), "UID set where a pod has none, or 'none' to never set one (OpenShift assigns it)")
 	fl.StringArrayVar(&f.writable, "writable-path", []string{"/tmp"}, "path that gets an emptyDir when the root filesystem is made read-only (repeatable)")
-	fl.StringVar(&f.color, "color", "auto", "colour the diff: auto, always or never")
+	fl.StringVar(&f.format, "format", formatText, "report format: text, json, sarif (GitHub code scanning) or github (workflow annotations)")
 	fl.IntVarP(&f.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files processed in parallel")
 	fl.Int64Var(&f.maxSize, "max-size", 10<<20, "skip (and report) files larger than this many bytes")
-	root.MarkFlagsMutuallyExclusive("write", "diff", "list")
-	root.AddCommand(newFixersCmd(stdout))
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	return root
+}
+
+const checkHelp = `psafix check reports the Pod Security Standards violations of manifests as they are,
+and for each one whether psafix can fix it. Nothing is fixed or written.
+
+Exit codes: 0 every workload passes the target level; 1 violations found; 2 an error.
+With --format json, sarif or github the report goes to standard output.`
+
+func newCheckCmd(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Command {
+	f := &flags{}
+	cmd := &cobra.Command{
+		Use:   "check [flags] [PATH ...]",
+		Short: "Report violations without fixing anything",
+		Long:  checkHelp,
+		Example: `  psafix check ./k8s
+  psafix check --format sarif ./k8s > psafix.sarif
+  psafix check --level baseline --version v1.30 ./k8s`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.color = "never"
+			opts, err := f.options()
+			if err != nil {
+				return usageError{err}
+			}
+			r := &run{opts: opts, flags: f, check: true, stdin: stdin, stdout: stdout, stderr: stderr}
+			c, err := r.main(args)
+			*code = c
+			return err
+		},
+	}
+	f.common(cmd.Flags())
+	return cmd
 }
 
 func (f *flags) options() (*fixers.Options, error) {
@@ -154,6 +195,11 @@ func (f *flags) options() (*fixers.Options, error) {
 	case "auto", "always", "never":
 	default:
 		return nil, fmt.Errorf("--color must be auto, always or never, not %q", f.color)
+	}
+	switch f.format {
+	case formatText, formatJSON, formatSARIF, formatGitHub:
+	default:
+		return nil, fmt.Errorf("--format must be text, json, sarif or github, not %q", f.format)
 	}
 	if f.jobs < 1 {
 		f.jobs = 1

@@ -19,7 +19,8 @@ var update = flag.Bool("update", false, "rewrite the golden files (never the inp
 
 // goldenCase is one folder of fixtures/: input.yaml (or an input taken from the shared
 // folder), optional args (one flag per line), want.yaml or want.diff, and want.report (what
-// psafix prints on stderr, then its exit code).
+// psafix prints on stderr, then its exit code). For "psafix check" cases, want.out holds
+// what it prints on stdout.
 type goldenCase struct {
 	dir   string
 	input []byte
@@ -61,6 +62,12 @@ func checkGolden(t *testing.T, c goldenCase) {
 
 	wantName := "want.yaml"
 	got := out
+	if len(c.args) > 0 && c.args[0] == "check" {
+		// check prints a report, not manifests.
+		compare(t, filepath.Join(c.dir, "want.out"), out)
+		compare(t, filepath.Join(c.dir, "want.report"), report)
+		return
+	}
 	if c.diff {
 		wantName = "want.diff"
 		got = diffview.Unified("input.yaml", "input.yaml", c.input, []byte(out), 3)
@@ -154,7 +161,7 @@ func TestGolden(t *testing.T) {
 // checkNoStrayFiles fails on fixture folders with missing or unexpected files, so a
 // renamed case cannot silently stop being tested.
 func checkNoStrayFiles(t *testing.T, root string) {
-	known := map[string]bool{"input.yaml": true, "want.yaml": true, "want.diff": true, "want.report": true, "args": true, "README.md": true}
+	known := map[string]bool{"input.yaml": true, "want.yaml": true, "want.diff": true, "want.report": true, "want.out": true, "args": true, "README.md": true}
 	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/psafix/psafix/cmd/psafix/krm"
 	"github.com/psafix/psafix/diffview"
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
@@ -24,8 +25,14 @@ type run struct {
 	stdout io.Writer
 	stderr io.Writer
 
-	errors, changed, files, workloads, fixed, remaining int
-	printed, openLine                                   bool
+	// check reports the violations of the files as they are and changes nothing.
+	check bool
+
+	tally             tally
+	all               collected
+	printed, openLine bool
+	progress          bool
+	total             int
 }
 
 // input is one file to process.
@@ -39,6 +46,19 @@ const stdinName = "<stdin>"
 
 func (r *run) main(args []string) (int, error) {
 	if len(args) == 0 {
+		// kustomize's exec functions and a function image's entrypoint run psafix without
+		// arguments, a ResourceList on stdin: psafix is then the KRM function. (--write
+		// refuses stdin below without waiting for it.)
+		if !r.flags.write {
+			data, err := io.ReadAll(r.stdin)
+			if err != nil {
+				return ExitError, err
+			}
+			if krm.IsResourceList(data) {
+				return krm.Run(bytes.NewReader(data), r.stdout, r.stderr), nil
+			}
+			r.stdin = bytes.NewReader(data)
+		}
 		args = []string{"-"}
 	}
 	inputs, err := r.collect(args)
@@ -51,17 +71,39 @@ func (r *run) main(args []string) (int, error) {
 		}
 	}
 	engine := fixers.NewEngine(r.opts)
+	r.all.edits = map[string]*fixers.Result{}
+	r.progress = r.flags.format == formatText && len(inputs) > 1 && isTerminal(r.stderr)
+	r.total = len(inputs)
 	process(inputs, r.flags.jobs, func(in input) *fixers.Result { return r.fix(engine, in) }, r.emit)
+	if r.progress {
+		fmt.Fprint(r.stderr, "\r\033[K")
+	}
+	switch r.flags.format {
+	case formatJSON:
+		r.writeJSON(r.reportOut())
+	case formatSARIF:
+		r.writeSARIF(r.reportOut())
+	}
 	r.summary()
+	t := r.tally
 	switch {
-	case r.errors > 0:
+	case t.Errors > 0:
 		return ExitError, nil
-	case r.remaining > 0:
+	case t.Remaining > 0:
 		return ExitFindings, nil
-	case (r.flags.diff || r.flags.list) && r.changed > 0:
+	case (r.flags.diff || r.flags.list) && t.FilesChanged > 0:
 		return ExitFindings, nil
 	}
 	return ExitOK, nil
+}
+
+// reportOut is where findings go: standard output when it carries nothing else (check,
+// --write), standard error otherwise.
+func (r *run) reportOut() io.Writer {
+	if r.check || r.flags.write {
+		return r.stdout
+	}
+	return r.stderr
 }
 
 // collect expands directories into the manifest files below them, in lexical order.
@@ -169,39 +211,54 @@ func errMsg(err error) string {
 
 // emit prints or writes one result; results arrive in input order.
 func (r *run) emit(res *fixers.Result) {
-	r.files++
+	r.tally.Files++
+	if r.progress {
+		fmt.Fprintf(r.stderr, "\r\033[Kpsafix: %d/%d files", r.tally.Files, r.total)
+	}
 	for _, b := range res.Bugs {
-		fmt.Fprintln(r.stderr, b.String())
-		r.errors++
+		r.fail(res.Path, b.Line, b.String())
 	}
 	if res.Err != nil {
-		fmt.Fprintf(r.stderr, "%v\n", res.Err)
-		r.errors++
-		if !r.flags.write && !r.flags.diff && !r.flags.list && res.Old != nil {
+		line := 0
+		var fe *fixers.FileError
+		if errors.As(res.Err, &fe) {
+			line = fe.Line
+		}
+		r.fail(res.Path, line, res.Err.Error())
+		if !r.check && !r.flags.write && !r.flags.diff && !r.flags.list && res.Old != nil {
 			// Pass the file through untouched, so a pipeline loses nothing.
 			r.out(res.Old)
 		}
 		return
 	}
-	r.workloads += res.Workloads
-	r.fixed += res.Fixed
-	for _, n := range res.Notes {
-		fmt.Fprintln(r.stderr, n.String())
+	r.tally.Workloads += res.Workloads
+	r.tally.addPods(res.Pods)
+	findings := res.Remaining
+	if r.check {
+		findings = res.Before
+	} else {
+		r.tally.Fixed += res.Fixed
+		for _, n := range res.Notes {
+			r.report("notice", n)
+		}
 	}
-	for _, f := range res.Remaining {
-		fmt.Fprintln(r.stderr, f.String())
+	for _, f := range findings {
+		r.report("error", f)
 	}
-	r.remaining += len(res.Remaining)
+	r.tally.Remaining += len(findings)
 	if res.Changed() {
-		r.changed++
+		r.tally.FilesChanged++
+		r.all.edits[res.Path] = res
+	}
+	if r.check {
+		return
 	}
 	switch {
 	case r.flags.write:
 		if res.Changed() {
 			if err := kio.WriteFile(res.Path, res.Old, res.New); err != nil {
-				fmt.Fprintf(r.stderr, "%s: not written: %v\n", res.Path, errMsg(err))
-				r.errors++
-				r.changed--
+				r.fail(res.Path, 0, fmt.Sprintf("%s: not written: %v", res.Path, errMsg(err)))
+				r.tally.FilesChanged--
 			}
 		}
 	case r.flags.diff:
@@ -223,6 +280,42 @@ func (r *run) emit(res *fixers.Result) {
 		}
 		r.out(out)
 	}
+}
+
+// report prints one finding or note in the chosen format (json and sarif collect them for
+// the end of the run).
+func (r *run) report(kind string, f fixers.Report) {
+	switch r.flags.format {
+	case formatJSON, formatSARIF:
+		if f.Note {
+			r.all.notes = append(r.all.notes, f)
+		} else {
+			r.all.findings = append(r.all.findings, f)
+		}
+	case formatGitHub:
+		fmt.Fprintln(r.reportOut(), githubLine(kind, f))
+	default:
+		if r.progress {
+			fmt.Fprint(r.stderr, "\r\033[K")
+		}
+		fmt.Fprintln(r.reportOut(), f.String())
+	}
+}
+
+// fail records an error about a file; errors always reach standard error (and the JSON
+// report), whatever the format.
+func (r *run) fail(path string, line int, msg string) {
+	r.tally.Errors++
+	switch r.flags.format {
+	case formatJSON, formatSARIF:
+		r.all.errors = append(r.all.errors, jsonMessage{Path: path, Line: line, Message: msg})
+	case formatGitHub:
+		fmt.Fprintf(r.reportOut(), "::error file=%s,line=%d::%s\n", githubEscape(filepath.ToSlash(path), true), max(line, 1), githubEscape(msg, false))
+	}
+	if r.progress {
+		fmt.Fprint(r.stderr, "\r\033[K")
+	}
+	fmt.Fprintln(r.stderr, msg)
 }
 
 // out prints a file's manifests on stdout; files are joined with a document separator
@@ -253,22 +346,22 @@ func diffPath(p string) string {
 }
 
 func (r *run) summary() {
-	verb := "fixed"
-	if r.flags.diff || r.flags.list {
-		verb = "would fix"
+	t := r.tally
+	var msg string
+	if r.check {
+		msg = fmt.Sprintf("psafix check: %d files, %d workloads, %d violations at %s", t.Files, t.Workloads, t.Remaining, r.opts.Level)
+	} else {
+		verb, changed := "fixed", fmt.Sprintf("%d changed", t.FilesChanged)
+		if r.flags.diff || r.flags.list {
+			verb, changed = "would fix", fmt.Sprintf("%d would change", t.FilesChanged)
+		}
+		msg = fmt.Sprintf("psafix: %d files (%s), %d workloads (%s %d)", t.Files, changed, t.Workloads, verb, t.Fixed)
+		if t.Remaining > 0 {
+			msg += fmt.Sprintf(", %d violations remain at %s", t.Remaining, r.opts.Level)
+		}
 	}
-	changed := fmt.Sprintf("%d changed", r.changed)
-	if r.flags.diff || r.flags.list {
-		changed = fmt.Sprintf("%d would change", r.changed)
-	}
-	msg := fmt.Sprintf("psafix: %s files (%s), %d workloads (%s %d)", plural(r.files), changed, r.workloads, verb, r.fixed)
-	if r.remaining > 0 {
-		msg += fmt.Sprintf(", %d violations remain at %s", r.remaining, r.opts.Level)
-	}
-	if r.errors > 0 {
-		msg += fmt.Sprintf(", %d errors", r.errors)
+	if t.Errors > 0 {
+		msg += fmt.Sprintf(", %d errors", t.Errors)
 	}
 	fmt.Fprintln(r.stderr, msg)
 }
-
-func plural(n int) string { return fmt.Sprint(n) }

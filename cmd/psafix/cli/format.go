@@ -1,0 +1,351 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+
+	"github.com/psafix/psafix/fixers"
+)
+
+// Formats of the report (--format).
+const (
+	formatText   = "text"
+	formatJSON   = "json"
+	formatSARIF  = "sarif"
+	formatGitHub = "github"
+)
+
+// tally sums up a run for the summary line and the JSON report.
+type tally struct {
+	Files         int            `json:"files"`
+	FilesChanged  int            `json:"filesChanged"`
+	Workloads     int            `json:"workloads"`
+	Fixed         int            `json:"workloadsFixed"`
+	PassingBefore map[string]int `json:"passingBefore"`
+	PassingAfter  map[string]int `json:"passingAfter"`
+	Remaining     int            `json:"remaining"`
+	Errors        int            `json:"errors"`
+}
+
+func (t *tally) addPods(pods []fixers.PodSummary) {
+	if t.PassingBefore == nil {
+		t.PassingBefore, t.PassingAfter = map[string]int{}, map[string]int{}
+		for _, l := range []api.Level{api.LevelPrivileged, api.LevelBaseline, api.LevelRestricted} {
+			t.PassingBefore[string(l)], t.PassingAfter[string(l)] = 0, 0
+		}
+	}
+	for _, p := range pods {
+		for l, ok := range p.Before {
+			if ok {
+				t.PassingBefore[string(l)]++
+			}
+		}
+		for l, ok := range p.After {
+			if ok {
+				t.PassingAfter[string(l)]++
+			}
+		}
+	}
+}
+
+// jsonFinding is one violation in the JSON report.
+type jsonFinding struct {
+	Path      string `json:"path"`
+	Line      int    `json:"line"`
+	Column    int    `json:"column"`
+	Object    string `json:"object"`
+	Container string `json:"container,omitempty"`
+	Check     string `json:"check"`
+	Level     string `json:"level"`
+	Message   string `json:"message"`
+	Hint      string `json:"hint,omitempty"`
+	Fixable   bool   `json:"fixable"`
+	Fixer     string `json:"fixer,omitempty"`
+}
+
+type jsonMessage struct {
+	Path    string `json:"path"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+type jsonReport struct {
+	Tool     string        `json:"tool"`
+	Mode     string        `json:"mode"`
+	Level    string        `json:"level"`
+	Version  string        `json:"version"`
+	Summary  tally         `json:"summary"`
+	Findings []jsonFinding `json:"findings"`
+	Notes    []jsonMessage `json:"notes"`
+	Errors   []jsonMessage `json:"errors"`
+}
+
+// collected is what json and sarif need at the end of a run.
+type collected struct {
+	findings []fixers.Report
+	notes    []fixers.Report
+	errors   []jsonMessage
+	edits    map[string]*fixers.Result // fixable findings' files, for SARIF fixes
+}
+
+func (r *run) level() string { return string(r.opts.Level) }
+
+func (r *run) writeJSON(w io.Writer) {
+	rep := jsonReport{
+		Tool: "psafix", Mode: r.mode(), Level: r.level(), Version: r.opts.Version.String(),
+		Summary: r.tally, Findings: []jsonFinding{}, Notes: []jsonMessage{}, Errors: r.all.errors,
+	}
+	if rep.Errors == nil {
+		rep.Errors = []jsonMessage{}
+	}
+	for _, f := range r.all.findings {
+		rep.Findings = append(rep.Findings, jsonFinding{
+			Path: f.Path, Line: f.Line, Column: max(f.Column, 1), Object: f.Object, Container: f.Container,
+			Check: string(f.Check), Level: r.level(), Message: f.Message, Hint: f.Hint, Fixable: f.Fixable, Fixer: f.Fixer,
+		})
+	}
+	for _, n := range r.all.notes {
+		rep.Notes = append(rep.Notes, jsonMessage{Path: n.Path, Line: n.Line, Message: n.String()})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	enc.Encode(rep)
+}
+
+func (r *run) mode() string {
+	switch {
+	case r.check:
+		return "check"
+	case r.flags.write:
+		return "write"
+	case r.flags.diff:
+		return "diff"
+	case r.flags.list:
+		return "list"
+	}
+	return "stdout"
+}
+
+// githubEscape escapes workflow command data; property values also escape ':' and ','.
+func githubEscape(s string, property bool) string {
+	s = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	if property {
+		s = strings.NewReplacer(":", "%3A", ",", "%2C").Replace(s)
+	}
+	return s
+}
+
+// githubLine formats a finding as a GitHub Actions workflow command, which the runner turns
+// into an annotation on the file and line.
+func githubLine(kind string, f fixers.Report) string {
+	title := "psafix"
+	if f.Check != "" {
+		title = "psafix: " + string(f.Check)
+	}
+	msg := f.Object
+	if f.Container != "" {
+		msg += fmt.Sprintf(" container %q", f.Container)
+	}
+	msg += ": " + f.Message
+	if f.Hint != "" {
+		msg += " (" + f.Hint + ")"
+	}
+	return fmt.Sprintf("::%s file=%s,line=%d,col=%d,title=%s::%s", kind, githubEscape(filepath.ToSlash(f.Path), true), f.Line, max(f.Column, 1), githubEscape(title, true), githubEscape(msg, false))
+}
+
+// SARIF 2.1.0, the subset GitHub code scanning reads.
+type sarifLog struct {
+	Version string     `json:"version"`
+	Schema  string     `json:"$schema"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool    sarifTool     `json:"tool"`
+	Results []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	InformationURI string      `json:"informationUri"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifRule struct {
+	ID               string          `json:"id"`
+	Name             string          `json:"name"`
+	ShortDescription sarifText       `json:"shortDescription"`
+	FullDescription  sarifText       `json:"fullDescription"`
+	Help             sarifText       `json:"help"`
+	Default          sarifRuleConfig `json:"defaultConfiguration"`
+	Properties       map[string]any  `json:"properties,omitempty"`
+}
+
+type sarifRuleConfig struct {
+	Level string `json:"level"`
+}
+
+type sarifResult struct {
+	RuleID    string          `json:"ruleId"`
+	RuleIndex int             `json:"ruleIndex"`
+	Level     string          `json:"level"`
+	Message   sarifText       `json:"message"`
+	Locations []sarifLocation `json:"locations"`
+	Fixes     []sarifFix      `json:"fixes,omitempty"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           *sarifRegion  `json:"region,omitempty"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine   int  `json:"startLine,omitempty"`
+	StartColumn int  `json:"startColumn,omitempty"`
+	ByteOffset  *int `json:"byteOffset,omitempty"`
+	ByteLength  *int `json:"byteLength,omitempty"`
+}
+
+type sarifFix struct {
+	Description     sarifText             `json:"description"`
+	ArtifactChanges []sarifArtifactChange `json:"artifactChanges"`
+}
+
+type sarifArtifactChange struct {
+	ArtifactLocation sarifArtifact      `json:"artifactLocation"`
+	Replacements     []sarifReplacement `json:"replacements"`
+}
+
+type sarifReplacement struct {
+	DeletedRegion   sarifRegion `json:"deletedRegion"`
+	InsertedContent sarifText   `json:"insertedContent"`
+}
+
+// checkDescriptions are the rules' texts: what each PSA check is about.
+var checkDescriptions = map[string]string{
+	"allowPrivilegeEscalation":   "Containers must set allowPrivilegeEscalation: false.",
+	"appArmorProfile":            "AppArmor profiles other than RuntimeDefault or Localhost are forbidden.",
+	"capabilities_baseline":      "Adding capabilities beyond the runtime's default set is forbidden.",
+	"capabilities_restricted":    "Containers must drop ALL capabilities and may add only NET_BIND_SERVICE.",
+	"hostNamespaces":             "Sharing the host's network, PID or IPC namespace is forbidden.",
+	"hostPathVolumes":            "hostPath volumes are forbidden.",
+	"hostPorts":                  "Host ports are forbidden.",
+	"hostProbesAndHostLifecycle": "Probes and lifecycle handlers must not set a host.",
+	"privileged":                 "Privileged containers are forbidden.",
+	"procMount":                  "The default /proc mask is required.",
+	"procMount_restricted":       "The default /proc mask is required.",
+	"restrictedVolumes":          "Only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected and secret volumes are allowed.",
+	"runAsNonRoot":               "Containers must run as a non-root user (runAsNonRoot: true).",
+	"runAsUser":                  "Containers must not set runAsUser to 0.",
+	"seLinuxOptions":             "Custom SELinux users, roles and types are forbidden.",
+	"seccompProfile_baseline":    "The Unconfined seccomp profile is forbidden.",
+	"seccompProfile_restricted":  "A seccomp profile (RuntimeDefault or Localhost) is required.",
+	"sysctls":                    "Only safe, namespaced sysctls are allowed.",
+	"windowsHostProcess":         "Windows HostProcess containers are forbidden.",
+}
+
+func (r *run) writeSARIF(w io.Writer) {
+	run := sarifRun{
+		Tool: sarifTool{Driver: sarifDriver{
+			Name:           "psafix",
+			InformationURI: "https://github.com/psafix/psafix",
+		}},
+		Results: []sarifResult{},
+	}
+	index := map[string]int{}
+	var ids []string
+	for _, f := range r.all.findings {
+		if _, ok := index[string(f.Check)]; !ok && f.Check != "" {
+			index[string(f.Check)] = 0
+			ids = append(ids, string(f.Check))
+		}
+	}
+	sort.Strings(ids)
+	for i, id := range ids {
+		index[id] = i
+		hint, fixer := fixers.Hint(policy.CheckID(id), r.opts.Fixers)
+		help := hint
+		if fixer != "" {
+			help = fmt.Sprintf("psafix's %s fixer answers this check (psafix --write). %s", fixer, fixers.Hints[policy.CheckID(id)])
+		}
+		desc := checkDescriptions[id]
+		if desc == "" {
+			desc = "Pod Security Standards check " + id + "."
+		}
+		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
+			ID: id, Name: id,
+			ShortDescription: sarifText{desc},
+			FullDescription:  sarifText{desc + " (Pod Security Standards, checked by k8s.io/pod-security-admission.)"},
+			Help:             sarifText{help},
+			Default:          sarifRuleConfig{Level: "error"},
+			Properties:       map[string]any{"tags": []string{"security", "kubernetes", "pod-security"}},
+		})
+	}
+	if run.Tool.Driver.Rules == nil {
+		run.Tool.Driver.Rules = []sarifRule{}
+	}
+	for _, f := range r.all.findings {
+		if f.Check == "" {
+			continue
+		}
+		msg := f.Object
+		if f.Container != "" {
+			msg += fmt.Sprintf(" container %q", f.Container)
+		}
+		msg += ": " + f.Message
+		if f.Hint != "" {
+			msg += " (" + f.Hint + ")"
+		}
+		res := sarifResult{
+			RuleID: string(f.Check), RuleIndex: index[string(f.Check)], Level: "error",
+			Message: sarifText{msg},
+			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
+				ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(f.Path)},
+				Region:           &sarifRegion{StartLine: max(f.Line, 1), StartColumn: max(f.Column, 1)},
+			}}},
+		}
+		if fr := r.all.edits[f.Path]; f.Fixable && fr != nil {
+			change := sarifArtifactChange{ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(f.Path)}}
+			for _, ed := range fr.Edits[f.Doc] {
+				off, n := ed.Start, ed.End-ed.Start
+				change.Replacements = append(change.Replacements, sarifReplacement{
+					DeletedRegion:   sarifRegion{ByteOffset: &off, ByteLength: &n},
+					InsertedContent: sarifText{ed.Text},
+				})
+			}
+			if len(change.Replacements) > 0 {
+				res.Fixes = []sarifFix{{Description: sarifText{"psafix fix for " + f.Object}, ArtifactChanges: []sarifArtifactChange{change}}}
+			}
+		}
+		run.Results = append(run.Results, res)
+	}
+	log := sarifLog{Version: "2.1.0", Schema: "https://json.schemastore.org/sarif-2.1.0.json", Runs: []sarifRun{run}}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	enc.Encode(log)
+}

@@ -1,0 +1,257 @@
+package krm
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/kio"
+)
+
+// The typed functionConfig.
+const (
+	APIVersion = "psafix.dev/v1alpha1"
+	Kind       = "PSAFix"
+)
+
+// typedFields are the fields of a PSAFix's spec, in the order the documentation gives them.
+var typedFields = []string{"level", "version", "fixers", "skip", "runAsUser", "writablePaths"}
+
+// configMapKeys are the keys of a ConfigMap functionConfig's data (the flags' names).
+var configMapKeys = []string{"level", "version", "fixers", "skip", "run-as-user", "writable-paths"}
+
+// ConfigError is a functionConfig psafix cannot use.
+type ConfigError struct{ Msg string }
+
+func (e *ConfigError) Error() string { return "bad functionConfig: " + e.Msg }
+
+func configErr(format string, args ...any) error {
+	return &ConfigError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// Options reads a functionConfig: none (the defaults), a PSAFix (psafix.dev/v1alpha1) with
+// its options under spec, or a ConfigMap with them under data, named like the flags.
+func Options(fc *yaml.RNode) (*fixers.Options, error) {
+	s, err := optionStrings(fc)
+	if err != nil {
+		return nil, err
+	}
+	o, err := fixers.ParseOptions(s)
+	if err != nil {
+		return nil, &ConfigError{Msg: describe(fc) + ": " + err.Error()}
+	}
+	return o, nil
+}
+
+func optionStrings(fc *yaml.RNode) (fixers.OptionStrings, error) {
+	var s fixers.OptionStrings
+	if fc == nil || fc.YNode() == nil || kio.IsNull(fc.YNode()) {
+		return s, nil
+	}
+	root := kio.Resolve(fc.YNode())
+	if root.Kind != yaml.MappingNode {
+		return s, configErr("it must be a mapping (a PSAFix or a ConfigMap), not %s", kindName(root))
+	}
+	apiVersion, kind := scalar(root, "apiVersion"), scalar(root, "kind")
+	switch {
+	case kind == Kind:
+		if apiVersion != APIVersion {
+			return s, configErr("%s: apiVersion must be %s, not %q", describe(fc), APIVersion, apiVersion)
+		}
+		return typedOptions(fc, root)
+	case kind == "ConfigMap" && (apiVersion == "v1" || apiVersion == ""):
+		return configMapOptions(fc, root)
+	case kind == "" && apiVersion == "" && len(root.Content) == 0:
+		return s, nil // "functionConfig: {}"
+	}
+	return s, configErr("its kind must be %s (apiVersion: %s) or ConfigMap (apiVersion: v1), not %s %s", Kind, APIVersion, orNone(apiVersion), orNone(kind))
+}
+
+func typedOptions(fc *yaml.RNode, root *yaml.Node) (fixers.OptionStrings, error) {
+	var s fixers.OptionStrings
+	where := describe(fc)
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		switch k := root.Content[i].Value; k {
+		case "apiVersion", "kind", "metadata", "spec":
+		default:
+			return s, configErr("%s: unknown field %q at the top level; the options go under spec (%s)", where, k, strings.Join(typedFields, ", "))
+		}
+	}
+	_, spec := kio.Lookup(root, "spec")
+	if spec == nil || kio.IsNull(spec) {
+		return s, nil
+	}
+	if spec.Kind != yaml.MappingNode {
+		return s, configErr("%s: spec must be a mapping, not %s", where, kindName(spec))
+	}
+	for i := 0; i+1 < len(spec.Content); i += 2 {
+		key, v := spec.Content[i].Value, kio.Resolve(spec.Content[i+1])
+		field := "spec." + key
+		var err error
+		switch key {
+		case "level":
+			s.Level, err = str(v, field)
+		case "version":
+			s.Version, err = str(v, field)
+		case "runAsUser":
+			s.RunAsUser, err = str(v, field)
+		case "fixers":
+			s.Fixers, err = list(v, field)
+		case "skip":
+			s.Skip, err = list(v, field)
+		case "writablePaths":
+			s.WritablePaths, err = list(v, field)
+		default:
+			return s, configErr("%s: unknown field %s%s; PSAFix's spec has %s", where, field, didYouMean(key, typedFields), strings.Join(typedFields, ", "))
+		}
+		if err != nil {
+			return s, configErr("%s: %v", where, err)
+		}
+	}
+	return s, nil
+}
+
+func configMapOptions(fc *yaml.RNode, root *yaml.Node) (fixers.OptionStrings, error) {
+	var s fixers.OptionStrings
+	where := describe(fc)
+	_, data := kio.Lookup(root, "data")
+	if data == nil || kio.IsNull(data) {
+		return s, nil
+	}
+	if data.Kind != yaml.MappingNode {
+		return s, configErr("%s: data must be a mapping, not %s", where, kindName(data))
+	}
+	for i := 0; i+1 < len(data.Content); i += 2 {
+		key, v := data.Content[i].Value, kio.Resolve(data.Content[i+1])
+		val, err := str(v, "data."+key)
+		if err != nil {
+			return s, configErr("%s: %v", where, err)
+		}
+		switch key {
+		case "level":
+			s.Level = val
+		case "version":
+			s.Version = val
+		case "run-as-user":
+			s.RunAsUser = val
+		case "fixers":
+			s.Fixers = splitList(val)
+		case "skip":
+			s.Skip = splitList(val)
+		case "writable-paths":
+			s.WritablePaths = splitList(val)
+		default:
+			return s, configErr("%s: unknown key data.%s%s; the keys are %s (lists comma-separated)", where, key, didYouMean(key, configMapKeys), strings.Join(configMapKeys, ", "))
+		}
+	}
+	return s, nil
+}
+
+// str reads a scalar option; null is unset.
+func str(v *yaml.Node, field string) (string, error) {
+	if v == nil || kio.IsNull(v) {
+		return "", nil
+	}
+	if v.Kind != yaml.ScalarNode {
+		return "", fmt.Errorf("%s must be a string, not %s", field, kindName(v))
+	}
+	return strings.TrimSpace(v.Value), nil
+}
+
+// list reads a list option: a sequence of strings, or one comma-separated string.
+func list(v *yaml.Node, field string) ([]string, error) {
+	if v == nil || kio.IsNull(v) {
+		return nil, nil
+	}
+	switch v.Kind {
+	case yaml.ScalarNode:
+		return splitList(v.Value), nil
+	case yaml.SequenceNode:
+		var out []string
+		for i, it := range v.Content {
+			it = kio.Resolve(it)
+			if it.Kind != yaml.ScalarNode || kio.IsNull(it) {
+				return nil, fmt.Errorf("%s[%d] must be a string, not %s", field, i, kindName(it))
+			}
+			out = append(out, splitList(it.Value)...)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%s must be a list of strings, not %s", field, kindName(v))
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func scalar(m *yaml.Node, key string) string {
+	if _, v := kio.Lookup(m, key); v != nil && v.Kind == yaml.ScalarNode {
+		return v.Value
+	}
+	return ""
+}
+
+// describe names a functionConfig in messages: PSAFix "name" or ConfigMap "name".
+func describe(fc *yaml.RNode) string {
+	if fc == nil || fc.YNode() == nil {
+		return "functionConfig"
+	}
+	root := kio.Resolve(fc.YNode())
+	kind := scalar(root, "kind")
+	if kind == "" {
+		kind = "functionConfig"
+	}
+	_, meta := kio.Lookup(root, "metadata")
+	if name := scalar(meta, "name"); name != "" {
+		return fmt.Sprintf("%s %q", kind, name)
+	}
+	return kind
+}
+
+func kindName(n *yaml.Node) string {
+	switch {
+	case n == nil || kio.IsNull(n):
+		return "null"
+	case n.Kind == yaml.MappingNode:
+		return "a mapping"
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// didYouMean suggests the known name a misspelt key stands for (case, dashes and a plural
+// aside): "run-as-user" in a PSAFix is runAsUser.
+func didYouMean(key string, known []string) string {
+	norm := func(s string) string {
+		s = strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(s))
+		return strings.TrimSuffix(s, "s")
+	}
+	var hits []string
+	for _, k := range known {
+		if norm(k) == norm(key) {
+			hits = append(hits, k)
+		}
+	}
+	sort.Strings(hits)
+	if len(hits) == 0 {
+		return ""
+	}
+	return " (did you mean " + strings.Join(hits, " or ") + "?)"
+}

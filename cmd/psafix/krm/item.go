@@ -1,0 +1,297 @@
+package krm
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/kio"
+)
+
+// function is one run over the items of a ResourceList.
+type function struct {
+	opts   *fixers.Options
+	engine *fixers.Engine
+	eval   *fixers.Evaluator
+	// checkOnly evaluates without fixing; restricted reports what a baseline run leaves
+	// for restricted (warnings).
+	checkOnly, restricted *fixers.Engine
+
+	// messages go to stderr: one line per error result.
+	messages []string
+	// violations are the errors left at the target level; failures the items psafix could
+	// not process.
+	violations, failures int
+}
+
+func (f *function) lv() api.LevelVersion {
+	return api.LevelVersion{Level: f.opts.Level, Version: f.opts.Version}
+}
+
+// noFixers is opts without any fixer at level: an engine that only evaluates.
+func noFixers(opts *fixers.Options, level api.Level) *fixers.Engine {
+	o := *opts
+	o.Level = level
+	o.Fixers = map[string]bool{}
+	return fixers.NewEngine(&o)
+}
+
+// itemInfo is what results say about an item: the resource and the file it came from.
+type itemInfo struct {
+	index int
+	ref   *yaml.ResourceIdentifier
+	file  *framework.File
+	// name is what the engine calls the item: its file, or items[N].
+	name string
+	// where prefixes stderr lines: "file: Kind/name".
+	where string
+}
+
+func describeItem(item *yaml.RNode, index int) *itemInfo {
+	it := &itemInfo{index: index, name: fmt.Sprintf("items[%d]", index)}
+	if meta, err := item.GetMeta(); err == nil || errors.Is(err, yaml.ErrMissingMetadata) {
+		if meta.Kind != "" {
+			it.ref = &yaml.ResourceIdentifier{TypeMeta: meta.TypeMeta, NameMeta: meta.ObjectMeta.NameMeta}
+		}
+	}
+	if path, index, _ := kioutil.GetFileAnnotations(item); path != "" {
+		it.file = &framework.File{Path: path}
+		it.file.Index, _ = strconv.Atoi(index)
+		it.name = path
+	}
+	if it.ref != nil {
+		name := it.ref.Name
+		if it.ref.Namespace != "" {
+			name = it.ref.Namespace + "/" + name
+		}
+		it.where = it.ref.Kind + "/" + name
+	} else {
+		it.where = it.name
+	}
+	if it.file != nil && it.ref != nil {
+		it.where = it.file.Path + ": " + it.where
+	}
+	return it
+}
+
+func (f *function) add(rl *framework.ResourceList, it *itemInfo, sev framework.Severity, msg, field string, tags map[string]string) {
+	r := &framework.Result{Severity: sev, Message: msg, ResourceRef: it.ref, File: it.file}
+	if field != "" {
+		r.Field = &framework.Field{Path: field}
+	}
+	if len(tags) > 0 {
+		r.Tags = tags
+	}
+	rl.Results = append(rl.Results, r)
+}
+
+// fail reports an item psafix could not process; it is emitted as it came.
+func (f *function) fail(rl *framework.ResourceList, it *itemInfo, msg string) {
+	f.failures++
+	f.add(rl, it, framework.Error, msg, "", nil)
+	f.messages = append(f.messages, "psafix: "+it.where+": "+msg)
+}
+
+// item fixes items[i], adds its results and returns the item to emit: the fixed one, or
+// the item as it came.
+func (f *function) item(rl *framework.ResourceList, i int) *yaml.RNode {
+	item := rl.Items[i]
+	it := describeItem(item, i)
+	text, err := item.String()
+	if err != nil {
+		f.fail(rl, it, "cannot serialize this item, left unchanged: "+err.Error())
+		return item
+	}
+	old := []byte(text)
+	res := f.engine.FixFile(it.name, old)
+	if res.Err != nil {
+		if d := parseOne(old); d != nil && len(kio.FindWorkloads(d)) == 0 {
+			return item // not a workload: none of psafix's business
+		}
+		msg := res.Err.Error()
+		var fe *fixers.FileError
+		if errors.As(res.Err, &fe) {
+			msg = fe.Msg
+		}
+		f.fail(rl, it, "psafix cannot process this item, left unchanged: "+msg)
+		return item
+	}
+	for _, b := range res.Bugs {
+		f.fail(rl, it, b.Message)
+	}
+	out, final := item, old
+	remaining, notes := res.Remaining, res.Notes
+	if res.New != nil {
+		n, err := parseFixed(item, res.New)
+		if err != nil {
+			// The engine's result is not used: report what the item as it came fails.
+			f.fail(rl, it, "psafix bug: the fixed item does not round-trip, left unchanged: "+err.Error())
+			remaining, notes = f.checkOnlyEngine().FixFile(it.name, old).Remaining, nil
+		} else {
+			out, final = n, res.New
+			f.fixResults(rl, it, parseOne(old), parseOne(final))
+		}
+	}
+	doc := parseOne(final)
+	for _, n := range notes {
+		msg := n.Message
+		if n.Container != "" {
+			msg = fmt.Sprintf("container %q: %s", n.Container, msg)
+		}
+		f.add(rl, it, framework.Info, msg, reportPath(doc, n), tags("", n.Fixer, ""))
+	}
+	reported := map[string]bool{}
+	for _, r := range remaining {
+		reported[r.Object+"\x00"+r.Container+"\x00"+string(r.Check)] = true
+		f.violations++
+		f.add(rl, it, framework.Error, reportMessage(doc, r), reportPath(doc, r), tags(string(r.Check), r.Fixer, string(f.opts.Level)))
+		f.messages = append(f.messages, "psafix: "+f.stderrLine(it, r))
+	}
+	if f.opts.Level != api.LevelRestricted {
+		// What the target level allows but restricted does not: warnings.
+		for _, r := range f.restrictedEngine().FixFile(it.name, final).Remaining {
+			if reported[r.Object+"\x00"+r.Container+"\x00"+string(r.Check)] {
+				continue
+			}
+			r.Hint = restrictedHint(r.Check)
+			f.add(rl, it, framework.Warning, reportMessage(doc, r), reportPath(doc, r), tags(string(r.Check), r.Fixer, string(api.LevelRestricted)))
+		}
+	}
+	return out
+}
+
+func (f *function) checkOnlyEngine() *fixers.Engine {
+	if f.checkOnly == nil {
+		f.checkOnly = noFixers(f.opts, f.opts.Level)
+	}
+	return f.checkOnly
+}
+
+func (f *function) restrictedEngine() *fixers.Engine {
+	if f.restricted == nil {
+		f.restricted = noFixers(f.opts, api.LevelRestricted)
+	}
+	return f.restricted
+}
+
+func restrictedHint(id policy.CheckID) string {
+	if _, fixer := fixers.Hint(id, nil); fixer != "" {
+		return "allowed at this level; restricted forbids it, and psafix's " + fixer + " fixer fixes it with level: restricted"
+	}
+	return "allowed at this level; restricted forbids it: " + fixers.Hints[id]
+}
+
+func tags(check, fixer, level string) map[string]string {
+	t := map[string]string{}
+	if check != "" {
+		t["check"] = check
+	}
+	if fixer != "" {
+		t["fixer"] = fixer
+	}
+	if level != "" {
+		t["level"] = level
+	}
+	return t
+}
+
+func (f *function) summary() string {
+	var parts []string
+	if f.violations > 0 {
+		parts = append(parts, fmt.Sprintf("%d violations remain at %s", f.violations, f.opts.Level))
+	}
+	if f.failures > 0 {
+		parts = append(parts, fmt.Sprintf("%d items could not be processed", f.failures))
+	}
+	return "psafix: " + strings.Join(parts, ", ") + " (the function's results list them)"
+}
+
+func (f *function) stderrLine(it *itemInfo, r fixers.Report) string {
+	var b strings.Builder
+	if it.file != nil {
+		b.WriteString(it.file.Path + ": ")
+	}
+	b.WriteString(r.Object)
+	if r.Container != "" {
+		fmt.Fprintf(&b, " container %q", r.Container)
+	}
+	b.WriteString(": ")
+	if r.Check != "" {
+		fmt.Fprintf(&b, "[%s] ", r.Check)
+	}
+	b.WriteString(r.Message)
+	if r.Hint != "" {
+		fmt.Fprintf(&b, " (%s)", r.Hint)
+	}
+	return b.String()
+}
+
+// parseFixed parses a fixed item back and checks it against the item as it came: every
+// annotation but the AppArmor ones a fix may change is the same, and no comment is lost
+// on the way.
+func parseFixed(item *yaml.RNode, fixed []byte) (*yaml.RNode, error) {
+	n, err := yaml.Parse(string(fixed))
+	if err != nil {
+		return nil, err
+	}
+	if doc := n.Document(); doc != nil && doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		// Comments yaml.v3 gives the document rather than its mapping would not be written
+		// inside a ResourceList.
+		c := doc.Content[0]
+		c.HeadComment = joinComments(doc.HeadComment, c.HeadComment)
+		c.FootComment = joinComments(c.FootComment, doc.FootComment)
+		doc.HeadComment, doc.FootComment = "", ""
+	}
+	if diff := cmp.Diff(keptAnnotations(item), keptAnnotations(n)); diff != "" {
+		return nil, fmt.Errorf("annotations changed (-before +after):\n%s", diff)
+	}
+	again, err := yaml.NewRNode(n.YNode()).String()
+	if err != nil {
+		return nil, err
+	}
+	if diff := cmp.Diff(kio.Comments(fixed), kio.Comments([]byte(again))); diff != "" {
+		return nil, fmt.Errorf("comments changed (-before +after):\n%s", diff)
+	}
+	return yaml.NewRNode(n.YNode()), nil
+}
+
+func joinComments(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "\n" + b
+}
+
+func keptAnnotations(n *yaml.RNode) map[string]string {
+	out := map[string]string{}
+	for k, v := range n.GetAnnotations() {
+		if !strings.HasPrefix(k, "container.apparmor.security.beta.kubernetes.io/") {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// parseOne parses an item's text as psafix's editor does; nil when it has no document.
+func parseOne(data []byte) *kio.Document {
+	src := kio.NewSource(data)
+	for i, seg := range kio.Split(src.Data) {
+		d, err := kio.ParseDocument(src, seg, i)
+		if err == nil && d.Root != nil {
+			return d
+		}
+	}
+	return nil
+}

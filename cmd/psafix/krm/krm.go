@@ -1,0 +1,201 @@
+// Package krm runs psafix as a KRM function, the kind kustomize (transformers with
+// exec or container) and kpt (fn eval, pipelines) run: a ResourceList on standard input, the
+// same ResourceList on standard output with its workloads fixed and a result for every fix
+// and every violation left.
+//
+// Items are fixed by the engine the command line uses, one at a time, so only the lines a
+// fix needs change and comments stay; items without a pod template, and every annotation
+// (kustomize's and kpt's config.kubernetes.io/* and internal.config.kubernetes.io/* among
+// them), come back as they came.
+package krm
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	kykio "sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/psafix/psafix/fixers"
+)
+
+// Exit codes.
+const (
+	// ExitOK: every workload passes the target level.
+	ExitOK = 0
+	// ExitFindings: violations remain at the target level, an item could not be processed,
+	// or the functionConfig is bad.
+	ExitFindings = 1
+	// ExitError: standard input is not a readable ResourceList.
+	ExitError = 2
+)
+
+var bom = []byte("\xef\xbb\xbf")
+
+// IsResourceList reports whether data is one YAML document holding a KRM ResourceList
+// (kind: ResourceList, apiVersion: config.kubernetes.io/...): what kustomize and kpt send a
+// function.
+func IsResourceList(data []byte) bool {
+	data = bytes.TrimPrefix(data, bom)
+	if !bytes.Contains(data, []byte("ResourceList")) {
+		return false
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		return false
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return false
+	}
+	var apiVersion, kind string
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		switch root.Content[i].Value {
+		case "apiVersion":
+			apiVersion = root.Content[i+1].Value
+		case "kind":
+			kind = root.Content[i+1].Value
+		}
+	}
+	if kind != kykio.ResourceListKind || !strings.HasPrefix(apiVersion, "config.kubernetes.io/") {
+		return false
+	}
+	// Nothing but empty documents may follow.
+	for {
+		var next yaml.Node
+		err := dec.Decode(&next)
+		if err == io.EOF {
+			return true
+		}
+		if err != nil || !emptyDoc(&next) {
+			return false
+		}
+	}
+}
+
+func emptyDoc(n *yaml.Node) bool {
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return true
+		}
+		n = n.Content[0]
+	}
+	return n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
+}
+
+// trailingSeparators are the "---" lines (and blank lines) after the last document: kyaml
+// would read one as a second, empty document and then not unwrap the ResourceList.
+var trailingSeparators = regexp.MustCompile(`(\n(---|\.\.\.)[ \t]*(#[^\n]*)?|\n[ \t]*)+\n?$`)
+
+// Run runs the function: it reads a ResourceList from stdin and writes the fixed one to
+// stdout, with its results. It returns the exit code: 0 when every workload passes the
+// target level, 1 when violations remain (each told on stderr too, for kustomize shows only
+// that) or the functionConfig is bad (the items then pass through untouched), 2 when stdin
+// is not a ResourceList.
+func Run(stdin io.Reader, stdout, stderr io.Writer) int {
+	data, err := io.ReadAll(stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "psafix: cannot read standard input: %v\n", err)
+		return ExitError
+	}
+	if !IsResourceList(data) {
+		fmt.Fprintln(stderr, "psafix: standard input is not a KRM ResourceList (one YAML document with apiVersion: config.kubernetes.io/v1 and kind: ResourceList); to fix plain manifests, run psafix without 'fn'")
+		return ExitError
+	}
+	data = bytes.TrimPrefix(data, bom)
+	if loc := trailingSeparators.FindIndex(data); loc != nil {
+		if tail := data[loc[0]:]; bytes.Contains(tail, []byte("\n---")) || bytes.Contains(tail, []byte("\n...")) {
+			data = append(data[:loc[0]:loc[0]], '\n')
+		}
+	}
+	rw := &kykio.ByteReadWriter{
+		Reader: bytes.NewReader(data),
+		// Items of a ResourceList get no reader annotations, and whatever annotations they
+		// carry are written back as they came.
+		OmitReaderAnnotations: true,
+		KeepReaderAnnotations: true,
+	}
+	items, err := rw.Read()
+	if err == nil && rw.WrappingKind != kykio.ResourceListKind {
+		err = errors.New("not a ResourceList")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "psafix: cannot read the ResourceList: %v\n", err)
+		return ExitError
+	}
+	rl := &framework.ResourceList{Items: items, FunctionConfig: rw.FunctionConfig}
+
+	var messages []string
+	opts, err := Options(rl.FunctionConfig)
+	if err != nil {
+		// Nothing is fixed with options psafix cannot read: the items pass through as they
+		// came, with the reason as the only result.
+		rl.Results = append(rl.Results, &framework.Result{Severity: framework.Error, Message: err.Error()})
+		messages = append(messages, "psafix: "+err.Error())
+	} else {
+		f := newFunction(opts)
+		for i := range rl.Items {
+			rl.Items[i] = f.item(rl, i)
+		}
+		messages = append(messages, f.messages...)
+		if f.violations > 0 || f.failures > 0 {
+			messages = append(messages, f.summary())
+		}
+	}
+
+	if len(rl.Results) > 0 {
+		res, err := resultsNode(rw.Results, rl.Results)
+		if err != nil {
+			fmt.Fprintf(stderr, "psafix: cannot write the results: %v\n", err)
+			return ExitError
+		}
+		rw.Results = res
+	}
+	var out bytes.Buffer
+	rw.Writer = &out
+	if err := rw.Write(rl.Items); err != nil {
+		fmt.Fprintf(stderr, "psafix: cannot write the ResourceList: %v\n", err)
+		return ExitError
+	}
+	if _, err := stdout.Write(out.Bytes()); err != nil {
+		fmt.Fprintf(stderr, "psafix: cannot write standard output: %v\n", err)
+		return ExitError
+	}
+	for _, m := range messages {
+		fmt.Fprintln(stderr, m)
+	}
+	return rl.Results.ExitCode()
+}
+
+// resultsNode appends results to those the ResourceList came with (an earlier function's),
+// as YAML.
+func resultsNode(prev *yaml.RNode, results framework.Results) (*yaml.RNode, error) {
+	b, err := yaml.Marshal(results)
+	if err != nil {
+		return nil, err
+	}
+	n, err := yaml.Parse(string(b))
+	if err != nil {
+		return nil, err
+	}
+	if prev != nil && prev.YNode() != nil && prev.YNode().Kind == yaml.SequenceNode {
+		seq := prev.Copy()
+		seq.YNode().Content = append(seq.YNode().Content, n.YNode().Content...)
+		return seq, nil
+	}
+	return n, nil
+}
+
+// newFunction prepares a run over the items of one ResourceList.
+func newFunction(opts *fixers.Options) *function {
+	return &function{opts: opts, engine: fixers.NewEngine(opts), eval: fixers.NewEvaluator()}
+}
