@@ -16,7 +16,8 @@ import (
 // booleans ("yes", "on"), merge keys resolved, aliases expanded. Duplicate keys are an error,
 // as they are for kubectl.
 func ToValue(n *yaml.Node) (any, error) {
-	return toValue(n, 0)
+	budget := maxNodes
+	return toValue(n, 0, &budget)
 }
 
 // LineError is a problem at a line of the file.
@@ -27,27 +28,37 @@ type LineError struct {
 
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
-// maxDepth bounds nesting and alias expansion, so that a YAML bomb ends in an error.
-const maxDepth = 200
+// maxDepth bounds nesting, and maxNodes the nodes that alias expansion may produce, so that
+// a YAML bomb ("billion laughs") ends in an error instead of eating the machine.
+const (
+	maxDepth = 200
+	maxNodes = 1 << 20
+)
 
-var errTooDeep = fmt.Errorf("document nested too deeply (or aliases expand too far)")
+var (
+	errTooDeep  = fmt.Errorf("document nested more than %d levels deep: not a manifest psafix edits", maxDepth)
+	errTooLarge = fmt.Errorf("aliases expand to more than %d nodes (a YAML bomb?): not a manifest psafix edits", maxNodes)
+)
 
-func toValue(n *yaml.Node, depth int) (any, error) {
+func toValue(n *yaml.Node, depth int, budget *int) (any, error) {
 	if depth > maxDepth {
-		return nil, errTooDeep
+		return nil, &LineError{Line: n.Line, Msg: errTooDeep.Error()}
+	}
+	if *budget--; *budget < 0 {
+		return nil, &LineError{Line: n.Line, Msg: errTooLarge.Error()}
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return toValue(n.Content[0], depth+1)
+		return toValue(n.Content[0], depth+1, budget)
 	case yaml.AliasNode:
-		return toValue(n.Alias, depth+1)
+		return toValue(n.Alias, depth+1, budget)
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := toValue(c, depth+1)
+			v, err := toValue(c, depth+1, budget)
 			if err != nil {
 				return nil, err
 			}
@@ -69,7 +80,7 @@ func toValue(n *yaml.Node, depth int) (any, error) {
 				return nil, &LineError{Line: k.Line, Msg: fmt.Sprintf("duplicate key %q", key)}
 			}
 			seen[key] = true
-			val, err := toValue(v, depth+1)
+			val, err := toValue(v, depth+1, budget)
 			if err != nil {
 				return nil, err
 			}
@@ -83,7 +94,7 @@ func toValue(n *yaml.Node, depth int) (any, error) {
 				srcs = m.Content
 			}
 			for _, s := range srcs {
-				v, err := toValue(s, depth+1)
+				v, err := toValue(s, depth+1, budget)
 				if err != nil {
 					return nil, err
 				}

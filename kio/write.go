@@ -8,9 +8,10 @@ import (
 )
 
 // WriteFile replaces path with data atomically: the bytes go to a temporary file in the same
-// folder, are synced, get the old file's mode, and are renamed over it, so a reader (or a
-// crash) sees the old file or the new one, never a mix. It refuses to write when the file on
-// disk no longer holds old, the content psafix read: someone changed it meanwhile.
+// folder, are synced, get the old file's mode and owner, and are renamed over it, so a reader
+// (or a crash) sees the old file or the new one, never a mix. A symlink is resolved and its
+// target replaced, so the link stays a link. It refuses to write a read-only file, and a file
+// that no longer holds old, the content psafix read: someone changed it meanwhile.
 func WriteFile(path string, old, data []byte) error {
 	target, err := filepath.EvalSymlinks(path)
 	if err != nil {
@@ -19,6 +20,10 @@ func WriteFile(path string, old, data []byte) error {
 	info, err := os.Stat(target)
 	if err != nil {
 		return err
+	}
+	if info.Mode().Perm()&0o222 == 0 {
+		// Renaming over it would work (the folder is writable), but the file says no.
+		return fmt.Errorf("file is read-only (mode %v)", info.Mode().Perm())
 	}
 	if now, err := os.ReadFile(target); err != nil {
 		return err

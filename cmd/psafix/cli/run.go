@@ -47,9 +47,10 @@ const stdinName = "<stdin>"
 func (r *run) main(args []string) (int, error) {
 	if len(args) == 0 {
 		// kustomize's exec functions and a function image's entrypoint run psafix without
-		// arguments, a ResourceList on stdin: psafix is then the KRM function. (--write
-		// refuses stdin below without waiting for it.)
-		if !r.flags.write {
+		// arguments, a ResourceList on stdin: psafix is then the KRM function. Only in the
+		// default mode: check, --diff and --list treat it as a manifest, and --write refuses
+		// stdin below without waiting for it.
+		if !r.check && !r.flags.write && !r.flags.diff && !r.flags.list {
 			data, err := io.ReadAll(r.stdin)
 			if err != nil {
 				return ExitError, err
@@ -138,8 +139,16 @@ func (r *run) collect(args []string) ([]input, error) {
 			}
 			switch strings.ToLower(filepath.Ext(name)) {
 			case ".yaml", ".yml", ".json":
-				out = append(out, input{path: p})
 				found++
+				if d.Type()&fs.ModeSymlink != 0 {
+					// A link is followed only to a file inside the tree being walked:
+					// --write must never reach outside what the user named.
+					if err := insideTree(a, p); err != nil {
+						out = append(out, input{path: p, err: err})
+						return nil
+					}
+				}
+				out = append(out, input{path: p})
 			}
 			return nil
 		})
@@ -153,16 +162,43 @@ func (r *run) collect(args []string) ([]input, error) {
 	return out, nil
 }
 
+// errTooLarge is a file over --max-size; it is not read, so it cannot be passed through.
+var errTooLarge = errors.New("too large")
+
+// insideTree checks that the symlink p resolves to a regular file below root.
+func insideTree(root, p string) error {
+	target, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return err
+	}
+	rootAbs, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(rootAbs, target)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("symlink to %s, outside %s: not followed", target, root)
+	}
+	if st, err := os.Stat(target); err != nil || !st.Mode().IsRegular() {
+		return fmt.Errorf("symlink to %s, not a regular file: not followed", target)
+	}
+	return nil
+}
+
 func (r *run) read(in input) ([]byte, error) {
 	if in.stdin {
-		return io.ReadAll(io.LimitReader(r.stdin, r.flags.maxSize+1))
+		// All of it: a pipeline must get back what it sent, even when psafix skips it.
+		return io.ReadAll(r.stdin)
 	}
 	f, err := os.Open(in.path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, r.flags.maxSize+1))
+	if st, err := f.Stat(); err == nil && st.Size() > r.flags.maxSize {
+		return nil, errTooLarge
+	}
+	return io.ReadAll(f)
 }
 
 // fix reads and fixes one input; it runs on a worker.
@@ -171,11 +207,16 @@ func (r *run) fix(engine *fixers.Engine, in input) *fixers.Result {
 		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Msg: errMsg(in.err)}}
 	}
 	data, err := r.read(in)
-	if err != nil {
+	tooLarge := &fixers.FileError{Path: in.path, Msg: fmt.Sprintf("larger than --max-size (%d bytes): skipped", r.flags.maxSize)}
+	switch {
+	case err == errTooLarge:
+		return &fixers.Result{Path: in.path, Err: tooLarge}
+	case err != nil:
 		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Msg: errMsg(err)}}
-	}
-	if int64(len(data)) > r.flags.maxSize {
-		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Msg: fmt.Sprintf("larger than --max-size (%d bytes): skipped", r.flags.maxSize)}}
+	case int64(len(data)) > r.flags.maxSize:
+		return &fixers.Result{Path: in.path, Old: data, Err: tooLarge}
+	case len(bytes.TrimSpace(bytes.TrimPrefix(data, kio.BOM))) == 0:
+		return &fixers.Result{Path: in.path, Old: data, Err: &fixers.FileError{Path: in.path, Msg: "empty file: nothing to fix"}}
 	}
 	if i := bytes.IndexByte(data, 0); i >= 0 {
 		return &fixers.Result{Path: in.path, Old: data, Err: &fixers.FileError{Path: in.path, Msg: "binary file (NUL byte): skipped"}}
