@@ -60,7 +60,7 @@ func fixCapabilities(p *Pod) {
 				continue
 			}
 			p.Edit.Remove(addNode, i)
-			p.note("capabilities", &c, "removed capability %s from capabilities.add: the %s level forbids it; if the container needs it, it belongs in a namespace with a more permissive level", a, p.Opts.Level)
+			p.note("capabilities", &c, "removed capability %s from capabilities.add: the %s level forbids it; if the container needs it, it belongs in a namespace with a more permissive level", a, p.Target.Level)
 		}
 	}
 }

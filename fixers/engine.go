@@ -87,10 +87,17 @@ type Result struct {
 // PodSummary tells which levels a workload passes, at the target version, before and after
 // the fix.
 type PodSummary struct {
-	Object        string
-	Line          int
-	Before, After map[api.Level]bool
-	Fixed         bool
+	Object                string
+	Kind, Name, Namespace string
+	Line                  int
+	Before, After         map[api.Level]bool
+	Fixed                 bool
+	// Target is the level and version the workload was fixed for.
+	Target Target
+	// Remaining are the checks that still fail at Target after the fix.
+	Remaining []policy.CheckID
+	// Exempt is set when fixers were kept away from the workload.
+	Exempt *Exemption
 }
 
 // Changed reports whether the file's bytes change.
@@ -107,8 +114,50 @@ func NewEngine(opts *Options) *Engine {
 	return &Engine{Opts: opts, eval: NewEvaluator()}
 }
 
-func (e *Engine) lv() api.LevelVersion {
-	return api.LevelVersion{Level: e.Opts.Level, Version: e.Opts.Version}
+// target decides the level and version for a workload.
+func (e *Engine) target(w *kio.Workload) Target {
+	if e.Opts.TargetFor != nil {
+		ns := w.Namespace
+		if ns == "" {
+			ns = e.Opts.DefaultNamespace
+		}
+		return e.Opts.TargetFor(ns)
+	}
+	return Target{Level: e.Opts.Level, Version: e.Opts.Version, From: "flags"}
+}
+
+func (ps *podState) lv() api.LevelVersion {
+	return api.LevelVersion{Level: ps.target.Level, Version: ps.target.Version}
+}
+
+// exemption finds what keeps fixers away from a workload: its own annotation first, then
+// the configuration.
+func (e *Engine) exemption(w *kio.Workload) *Exemption {
+	if v, err := kio.ToValue(w.Object); err == nil {
+		if m, ok := v.(map[string]any); ok {
+			if meta, ok := m["metadata"].(map[string]any); ok {
+				if ann, ok := meta["annotations"].(map[string]any); ok {
+					strs := map[string]string{}
+					for k, x := range ann {
+						if s, ok := x.(string); ok {
+							strs[k] = s
+						}
+					}
+					if x := annotationExemption(strs); x != nil {
+						return x
+					}
+				}
+			}
+		}
+	}
+	if e.Opts.ExemptionFor != nil {
+		ns := w.Namespace
+		if ns == "" {
+			ns = e.Opts.DefaultNamespace
+		}
+		return e.Opts.ExemptionFor(w.Kind, ns, w.Name)
+	}
+	return nil
 }
 
 // FileError is a file psafix could not process, located at a line where known.
@@ -147,6 +196,8 @@ type podState struct {
 	doc     int                // index of the document in the file
 	before  []Report           // the violations before fixing, located in the original
 	passes  map[api.Level]bool // levels passed before fixing
+	target  Target
+	exempt  *Exemption
 }
 
 // FixFile fixes one file's bytes. It never returns partial edits: a document whose fix does
@@ -275,33 +326,46 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 	}
 	ed := kio.NewEditor(ds.doc)
 	for _, w := range ws {
-		ps := &podState{w: w, doc: ds.doc.Index}
+		ps := &podState{w: w, doc: ds.doc.Index, target: e.target(w), exempt: e.exemption(w)}
 		ds.workloads = append(ds.workloads, ps)
 		res.Workloads++
 		ps.meta, ps.spec, ps.err = DecodePod(w)
 		if ps.err != nil {
 			continue
 		}
-		ps.failing = e.eval.Evaluate(e.lv(), ps.meta, ps.spec)
+		ps.failing = e.eval.Evaluate(ps.lv(), ps.meta, ps.spec)
 		ps.before = e.attribute(res.Path, ps)
 		ps.passes = e.passes(ps)
-		p := &Pod{W: w, Meta: ps.meta, Spec: ps.spec, Edit: ed, Opts: e.Opts, Failing: map[policy.CheckID]Finding{}}
+		if ps.target.Level == api.LevelPrivileged {
+			res.Notes = append(res.Notes, Report{Path: res.Path, Line: w.Object.Line, Column: w.Object.Column, Object: w.ID(), Note: true,
+				Message: "left alone: its namespace is privileged (" + ps.target.From + ")"})
+			continue
+		}
+		if x := ps.exempt; x != nil {
+			which := "all fixers"
+			if len(x.Fixers) > 0 {
+				which = "fixers " + strings.Join(x.Fixers, ", ")
+			}
+			res.Notes = append(res.Notes, Report{Path: res.Path, Line: w.Object.Line, Column: w.Object.Column, Object: w.ID(), Note: true,
+				Message: fmt.Sprintf("exempt from %s: %s (%s)", which, x.Reason, x.From)})
+		}
+		p := &Pod{W: w, Meta: ps.meta, Spec: ps.spec, Edit: ed, Opts: e.Opts, Target: ps.target, Exempt: ps.exempt, Failing: map[policy.CheckID]Finding{}}
 		for _, f := range ps.failing {
 			p.Failing[f.ID] = f
-			if _, fixer := Hint(f.ID, e.Opts.Fixers); fixer == "" || !e.Opts.Fixers[fixer] {
+			if _, fixer := Hint(f.ID, e.Opts.Fixers); fixer == "" || !e.Opts.Fixers[fixer] || ps.exempt.Covers(fixer) {
 				p.Unanswered = append(p.Unanswered, f.ID)
 			}
 		}
 		before := ed.Changes()
 		for _, f := range All {
-			if !e.Opts.Fixers[f.ID] || (len(f.Checks) > 0 && !p.Fails(f.Checks...)) {
+			if !e.Opts.Fixers[f.ID] || ps.exempt.Covers(f.ID) || (len(f.Checks) > 0 && !p.Fails(f.Checks...)) {
 				continue
 			}
 			f.Fix(p)
 		}
 		ps.changed = ed.Changes() != before
 		for _, n := range p.Notes {
-			res.Notes = append(res.Notes, Report{Path: res.Path, Line: n.Line, Object: w.ID(), Container: n.Container, Message: n.Message, Fixer: n.Fixer, Note: true})
+			res.Notes = append(res.Notes, Report{Path: res.Path, Line: n.Line, Column: n.Column, Object: w.ID(), Container: n.Container, Message: n.Message, Fixer: n.Fixer, Note: true})
 		}
 	}
 	edits, err := ed.Edits()
@@ -538,13 +602,14 @@ func (e *Engine) remaining(res *Result, docs []*docState, final *kio.Source) {
 			}
 			pods = nil
 			for i, w := range kio.FindWorkloads(nd) {
-				ps := &podState{w: w, doc: ds.doc.Index}
+				ps := &podState{w: w, doc: ds.doc.Index, target: e.target(w)}
 				if i < len(ds.workloads) {
 					ps.changed = ds.workloads[i].changed
+					ps.exempt = ds.workloads[i].exempt
 				}
 				ps.meta, ps.spec, ps.err = DecodePod(w)
 				if ps.err == nil {
-					ps.failing = e.eval.Evaluate(e.lv(), ps.meta, ps.spec)
+					ps.failing = e.eval.Evaluate(ps.lv(), ps.meta, ps.spec)
 					ps.before = e.attribute(res.Path, ps)
 					ps.passes = e.passes(ps)
 				}
@@ -564,7 +629,15 @@ func (e *Engine) remaining(res *Result, docs []*docState, final *kio.Source) {
 				continue
 			}
 			orig := ds.workloads[i]
-			res.Pods = append(res.Pods, PodSummary{Object: orig.w.ID(), Line: orig.w.Object.Line, Before: orig.passes, After: ps.passes, Fixed: ps.changed})
+			sum := PodSummary{Object: orig.w.ID(), Kind: orig.w.Kind, Name: orig.w.Name, Namespace: orig.w.Namespace, Line: orig.w.Object.Line,
+				Before: orig.passes, After: ps.passes, Fixed: ps.changed, Target: orig.target, Exempt: orig.exempt}
+			if sum.Namespace == "" {
+				sum.Namespace = e.Opts.DefaultNamespace
+			}
+			for _, r := range ps.before {
+				sum.Remaining = append(sum.Remaining, r.Check)
+			}
+			res.Pods = append(res.Pods, sum)
 			for _, b := range orig.before {
 				if b.Fixable = !hasFinding(ps.before, b); b.Fixable {
 					b.Hint = "fixable: psafix --write (" + b.Fixer + " fixer)"
@@ -594,7 +667,7 @@ func (e *Engine) passes(ps *podState) map[api.Level]bool {
 		return out
 	}
 	for _, l := range []api.Level{api.LevelBaseline, api.LevelRestricted} {
-		out[l] = len(e.eval.Evaluate(api.LevelVersion{Level: l, Version: e.Opts.Version}, ps.meta, ps.spec)) == 0
+		out[l] = len(e.eval.Evaluate(api.LevelVersion{Level: l, Version: ps.target.Version}, ps.meta, ps.spec)) == 0
 	}
 	return out
 }
@@ -606,7 +679,7 @@ func (e *Engine) attribute(path string, ps *podState) []Report {
 	if len(ps.failing) == 0 {
 		return nil
 	}
-	lv := e.lv()
+	lv := ps.lv()
 	podOnly := ps.spec.DeepCopy()
 	podOnly.Containers, podOnly.InitContainers, podOnly.EphemeralContainers = nil, nil, nil
 	podLevel := map[policy.CheckID]Finding{}

@@ -40,6 +40,15 @@ type Options struct {
 	RunAsUser *int64
 	// WritablePaths get an emptyDir volume when the root filesystem is made read-only.
 	WritablePaths []string
+	// TargetFor, when set, gives the level and version for a workload's namespace (from
+	// Namespace labels or a config file); otherwise Level and Version apply everywhere.
+	TargetFor func(namespace string) Target
+	// ExemptionFor, when set, returns the exemption a config file gives an object.
+	ExemptionFor func(kind, namespace, name string) *Exemption
+	// DefaultNamespace is the namespace of workloads that name none.
+	DefaultNamespace string
+	// Images extends the built-in table of the users images are built for.
+	Images []ImageUID
 }
 
 // DefaultRunAsUser is the UID psafix sets where a pod has none: 65532 is the "nonroot" user
@@ -72,6 +81,10 @@ type Pod struct {
 	Spec *corev1.PodSpec
 	Edit *kio.Editor
 	Opts *Options
+	// Target is the level and version this pod must reach.
+	Target Target
+	// Exempt lists fixers that must leave this pod alone.
+	Exempt *Exemption
 	// Failing holds the checks that fail at the target level before any fix.
 	Failing map[policy.CheckID]Finding
 	// Unanswered are the failing checks no enabled fixer answers.
@@ -84,6 +97,7 @@ type Pod struct {
 // Note is a message about a fix, shown after the run.
 type Note struct {
 	Line      int
+	Column    int
 	Container string
 	Fixer     string
 	Message   string
@@ -153,11 +167,16 @@ func (p *Pod) Windows() bool {
 func (p *Pod) Enabled(id string) bool { return p.Opts.Fixers[id] }
 
 func (p *Pod) note(fixer string, c *Container, format string, args ...any) {
-	n := Note{Fixer: fixer, Message: fmt.Sprintf(format, args...), Line: p.W.Spec.Line}
+	at := p.W.Spec
+	n := Note{Fixer: fixer, Message: fmt.Sprintf(format, args...)}
 	if c != nil {
 		n.Container = c.C.Name
-		n.Line = c.Node.Line
+		at = c.Node
 	}
+	if at.Kind == yaml.MappingNode && len(at.Content) > 0 {
+		at = at.Content[0]
+	}
+	n.Line, n.Column = at.Line, at.Column
 	p.Notes = append(p.Notes, n)
 }
 

@@ -56,7 +56,7 @@ func fixRunAsNonRoot(p *Pod) {
 	for i := range cs {
 		if rootUser(p, &cs[i]) {
 			blocked = append(blocked, &cs[i])
-			p.note(id, &cs[i], "%s, so runAsNonRoot: true would stop it from starting: %s", rootWhy(p, &cs[i]), rootFix(p))
+			p.note(id, &cs[i], "%s, so runAsNonRoot: true would stop it from starting: %s", rootWhy(p, &cs[i]), rootFix(p, &cs[i]))
 		}
 	}
 	if len(blocked) == 0 {
@@ -92,7 +92,35 @@ func fixRunAsNonRoot(p *Pod) {
 		return
 	}
 	if uid != nil {
-		p.Edit.Set(spec, sc("runAsUser"), kio.Int(*uid))
+		// The image table knows the user some images are built for: use it, at pod level
+		// when every container agrees, else per container.
+		want := map[*Container]int64{}
+		counts := map[int64]int{}
+		for _, c := range unknown {
+			u := *uid
+			if img, ok := LookupImage(c.C.Image, p.Opts.Images); ok && img.UID > 0 {
+				u = img.UID
+			}
+			want[c] = u
+			counts[u]++
+		}
+		if len(blocked) > 0 {
+			// A pod-level UID would reach the containers left as root too.
+			for _, c := range unknown {
+				p.Edit.Set(c.Node, sc("runAsUser"), kio.Int(want[c]))
+			}
+			return
+		}
+		pod := *uid
+		if len(counts) == 1 {
+			pod = want[unknown[0]]
+		}
+		p.Edit.Set(spec, sc("runAsUser"), kio.Int(pod))
+		for _, c := range unknown {
+			if want[c] != pod {
+				p.Edit.Set(c.Node, sc("runAsUser"), kio.Int(want[c]))
+			}
+		}
 		return
 	}
 	for _, c := range unknown {
@@ -101,7 +129,8 @@ func fixRunAsNonRoot(p *Pod) {
 }
 
 // rootUser reports whether a container will run as root whatever psafix does: an explicit
-// UID 0 it may not replace (--run-as-user none), or Windows' ContainerAdministrator.
+// UID 0 it may not replace (--run-as-user none), Windows' ContainerAdministrator, or an image
+// known to need root with no UID of the author's.
 func rootUser(p *Pod, c *Container) bool {
 	if p.Windows() {
 		name := ""
@@ -113,9 +142,6 @@ func rootUser(p *Pod, c *Container) bool {
 		}
 		return strings.EqualFold(name, "ContainerAdministrator")
 	}
-	if p.Opts.RunAsUser != nil {
-		return false
-	}
 	var user *int64
 	if s := p.Spec.SecurityContext; s != nil && s.RunAsUser != nil {
 		user = s.RunAsUser
@@ -123,19 +149,29 @@ func rootUser(p *Pod, c *Container) bool {
 	if s := c.C.SecurityContext; s != nil && s.RunAsUser != nil {
 		user = s.RunAsUser
 	}
-	return user != nil && *user == 0
+	if user == nil {
+		img, ok := LookupImage(c.C.Image, p.Opts.Images)
+		return ok && img.UID == 0
+	}
+	return *user == 0 && p.Opts.RunAsUser == nil
 }
 
 func rootWhy(p *Pod, c *Container) string {
 	if p.Windows() {
 		return "runs as ContainerAdministrator"
 	}
+	if img, ok := LookupImage(c.C.Image, p.Opts.Images); ok && img.UID == 0 {
+		return "image " + c.C.Image + " needs root (" + img.Source + ")"
+	}
 	return "runs as UID 0 (--run-as-user none: psafix does not choose a UID)"
 }
 
-func rootFix(p *Pod) string {
+func rootFix(p *Pod, c *Container) string {
 	if p.Windows() {
 		return "set windowsOptions.runAsUserName: ContainerUser if the image allows it"
+	}
+	if img, ok := LookupImage(c.C.Image, p.Opts.Images); ok && img.UID == 0 {
+		return "use an image built to run as a non-root user, or keep the workload in a baseline namespace"
 	}
 	return "set runAsUser to the image's non-root user"
 }
