@@ -391,7 +391,19 @@ func DecodePod(w *kio.Workload) (*metav1.ObjectMeta, *corev1.PodSpec, error) {
 	if err := decodeInto(w.Spec, spec); err != nil {
 		return nil, nil, fmt.Errorf("pod spec: %w", err)
 	}
+	defaultPodSpec(spec)
 	return meta, spec, nil
+}
+
+// defaultPodSpec applies the API server's defaults that admission sees and PSA checks
+// depend on: a volume with no source is an emptyDir. Without it psafix would report a
+// compliant pod.
+func defaultPodSpec(spec *corev1.PodSpec) {
+	for i := range spec.Volumes {
+		if spec.Volumes[i].VolumeSource == (corev1.VolumeSource{}) {
+			spec.Volumes[i].EmptyDir = &corev1.EmptyDirVolumeSource{}
+		}
+	}
 }
 
 func decodeInto(n *yaml.Node, out any) error {

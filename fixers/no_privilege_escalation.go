@@ -29,7 +29,9 @@ func fixNoPrivilegeEscalation(p *Pod) {
 		if s != nil && s.Privileged != nil && *s.Privileged {
 			continue
 		}
-		if s != nil && s.Capabilities != nil && !p.Enabled("capabilities") {
+		// The capabilities fixer removes an added SYS_ADMIN only when it runs and the pod can
+		// then pass; otherwise SYS_ADMIN stays, and so must allowPrivilegeEscalation.
+		if s != nil && s.Capabilities != nil && (!p.Enabled("capabilities") || p.Unfixable() || p.Exempt.Covers("capabilities")) {
 			sysAdmin := false
 			for _, a := range s.Capabilities.Add {
 				sysAdmin = sysAdmin || a == "SYS_ADMIN" || a == "CAP_SYS_ADMIN"

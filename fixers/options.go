@@ -34,8 +34,8 @@ func ParseOptions(s OptionStrings) (*Options, error) {
 		if err != nil {
 			return nil, fmt.Errorf("version must be latest or v1.N, not %q", s.Version)
 		}
-		if latest := api.LatestVersion(); !v.Latest() && latest.Older(v) {
-			return nil, fmt.Errorf("version %s is newer than the newest this psafix knows (%s); use latest", s.Version, latest)
+		if newest := NewestVersion(); !v.Latest() && newest.Older(v) {
+			return nil, fmt.Errorf("version %s is newer than the newest policy this psafix knows (%s); use latest", s.Version, newest)
 		}
 		o.Version = v
 	}
@@ -64,4 +64,18 @@ func ParseOptions(s OptionStrings) (*Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// NewestVersion is the newest policy version the bundled k8s.io/pod-security-admission
+// defines a check for: what "latest" means for this build.
+func NewestVersion() api.Version {
+	newest := api.MajorMinorVersion(1, 0)
+	for _, c := range NewEvaluator().checks {
+		for _, v := range c.Versions {
+			if newest.Older(v.MinimumVersion) {
+				newest = v.MinimumVersion
+			}
+		}
+	}
+	return newest
 }

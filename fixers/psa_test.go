@@ -194,26 +194,26 @@ func libraryVerdict(lib policy.Evaluator, lv api.LevelVersion, meta *metav1.Obje
 	agg := policy.AggregateCheckResults(lib.EvaluatePod(lv, meta, spec))
 	var reasons []string
 	for i := range agg.ForbiddenReasons {
-		reasons = append(reasons, reasonString(agg.ForbiddenReasons[i], agg.ForbiddenDetails[i]))
+		reasons = append(reasons, joinReasonDetail(agg.ForbiddenReasons[i], agg.ForbiddenDetails[i]))
 	}
 	sort.Strings(reasons)
 	return agg.Allowed, reasons
 }
 
-func ourReasons(fs []Finding) []string {
+func evaluatorReasons(fs []Finding) []string {
 	var reasons []string
 	for _, f := range fs {
 		reason := f.Reason
 		if reason == "" {
 			reason = policy.UnknownForbiddenReason
 		}
-		reasons = append(reasons, reasonString(reason, f.Detail))
+		reasons = append(reasons, joinReasonDetail(reason, f.Detail))
 	}
 	sort.Strings(reasons)
 	return reasons
 }
 
-func reasonString(reason, detail string) string {
+func joinReasonDetail(reason, detail string) string {
 	if detail == "" {
 		return reason
 	}
@@ -247,7 +247,7 @@ func TestEvaluatorMatchesLibrary(t *testing.T) {
 			t.Errorf("%s: library allowed=%v at %s, want %v (%v)", f.Name(), got, f.LV(), wantAllowed, reasons)
 		}
 		if got := ev.Evaluate(f.LV(), f.Meta, spec); (len(got) == 0) != wantAllowed {
-			t.Errorf("%s: Evaluator allowed=%v at %s, want %v (%v)", f.Name(), len(got) == 0, f.LV(), wantAllowed, ourReasons(got))
+			t.Errorf("%s: Evaluator allowed=%v at %s, want %v (%v)", f.Name(), len(got) == 0, f.LV(), wantAllowed, evaluatorReasons(got))
 		}
 	}
 
@@ -268,7 +268,7 @@ func TestEvaluatorMatchesLibrary(t *testing.T) {
 				evaluations++
 				wantAllowed, wantReasons := libraryVerdict(lib, lv, f.Meta, f.Spec)
 				findings := ev.Evaluate(lv, f.Meta, f.Spec)
-				gotReasons := ourReasons(findings)
+				gotReasons := evaluatorReasons(findings)
 				if (len(findings) == 0) != wantAllowed {
 					t.Errorf("%s at %s: Evaluator allowed=%v %v, library allowed=%v %v", f.Name(), lv, len(findings) == 0, gotReasons, wantAllowed, wantReasons)
 					continue

@@ -147,6 +147,9 @@ func (f *function) item(rl *framework.ResourceList, i int) *yaml.RNode {
 		if n.Container != "" {
 			msg = fmt.Sprintf("container %q: %s", n.Container, msg)
 		}
+		if w := findWorkload(doc, n); w != nil && w.Item >= 0 {
+			msg = n.Object + " " + msg
+		}
 		f.add(rl, it, framework.Info, msg, reportPath(doc, n), tags("", n.Fixer, ""))
 	}
 	reported := map[string]bool{}
@@ -212,7 +215,7 @@ func (f *function) summary() string {
 	if f.failures > 0 {
 		parts = append(parts, fmt.Sprintf("%d items could not be processed", f.failures))
 	}
-	return "psafix: " + strings.Join(parts, ", ") + " (the function's results list them)"
+	return "psafix: " + strings.Join(parts, ", ")
 }
 
 func (f *function) stderrLine(it *itemInfo, r fixers.Report) string {

@@ -41,21 +41,28 @@ var bom = []byte("\xef\xbb\xbf")
 // (kind: ResourceList, apiVersion: config.kubernetes.io/...): what kustomize and kpt send a
 // function.
 func IsResourceList(data []byte) bool {
+	ok, _ := probe(data)
+	return ok
+}
+
+// probe tells whether data is a ResourceList, and when it is not because it is not YAML,
+// why.
+func probe(data []byte) (bool, error) {
 	data = bytes.TrimPrefix(data, bom)
 	if !bytes.Contains(data, []byte("ResourceList")) {
-		return false
+		return false, nil
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
-		return false
+		return false, err
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
-		return false
+		return false, nil
 	}
 	var apiVersion, kind string
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -67,17 +74,20 @@ func IsResourceList(data []byte) bool {
 		}
 	}
 	if kind != kykio.ResourceListKind || !strings.HasPrefix(apiVersion, "config.kubernetes.io/") {
-		return false
+		return false, nil
 	}
 	// Nothing but empty documents may follow.
 	for {
 		var next yaml.Node
 		err := dec.Decode(&next)
 		if err == io.EOF {
-			return true
+			return true, nil
 		}
-		if err != nil || !emptyDoc(&next) {
-			return false
+		if err != nil {
+			return false, err
+		}
+		if !emptyDoc(&next) {
+			return false, nil
 		}
 	}
 }
@@ -92,9 +102,27 @@ func emptyDoc(n *yaml.Node) bool {
 	return n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
 }
 
-// trailingSeparators are the "---" lines (and blank lines) after the last document: kyaml
-// would read one as a second, empty document and then not unwrap the ResourceList.
-var trailingSeparators = regexp.MustCompile(`(\n(---|\.\.\.)[ \t]*(#[^\n]*)?|\n[ \t]*)+\n?$`)
+var (
+	// leadingSeparator is a "---" line before the ResourceList, after comments or blank
+	// lines only; trailingSeparators are "---" or "..." lines (and blank lines) after it.
+	// kyaml would read either as a second, empty document and then not unwrap the list.
+	leadingSeparator   = regexp.MustCompile(`^(?:[ \t]*(?:#[^\n]*)?\n)*---[ \t]*(?:#[^\n]*)?\n`)
+	trailingSeparators = regexp.MustCompile(`(?:\n(?:---|\.\.\.)[ \t]*(?:#[^\n]*)?|\n[ \t]*)+\n?$`)
+)
+
+// normalize prepares a ResourceList for kyaml's reader: no BOM, no document separator.
+func normalize(data []byte) []byte {
+	data = bytes.TrimPrefix(data, bom)
+	if loc := leadingSeparator.FindIndex(data); loc != nil {
+		data = data[loc[1]:]
+	}
+	if loc := trailingSeparators.FindIndex(data); loc != nil {
+		if tail := data[loc[0]:]; bytes.Contains(tail, []byte("\n---")) || bytes.Contains(tail, []byte("\n...")) {
+			data = append(data[:loc[0]:loc[0]], '\n')
+		}
+	}
+	return data
+}
 
 // Run runs the function: it reads a ResourceList from stdin and writes the fixed one to
 // stdout, with its results. It returns the exit code: 0 when every workload passes the
@@ -107,18 +135,16 @@ func Run(stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "psafix: cannot read standard input: %v\n", err)
 		return ExitError
 	}
-	if !IsResourceList(data) {
+	if ok, err := probe(data); !ok {
+		if err != nil {
+			fmt.Fprintf(stderr, "psafix: cannot read the ResourceList: %v\n", err)
+			return ExitError
+		}
 		fmt.Fprintln(stderr, "psafix: standard input is not a KRM ResourceList (one YAML document with apiVersion: config.kubernetes.io/v1 and kind: ResourceList); to fix plain manifests, run psafix without 'fn'")
 		return ExitError
 	}
-	data = bytes.TrimPrefix(data, bom)
-	if loc := trailingSeparators.FindIndex(data); loc != nil {
-		if tail := data[loc[0]:]; bytes.Contains(tail, []byte("\n---")) || bytes.Contains(tail, []byte("\n...")) {
-			data = append(data[:loc[0]:loc[0]], '\n')
-		}
-	}
 	rw := &kykio.ByteReadWriter{
-		Reader: bytes.NewReader(data),
+		Reader: bytes.NewReader(normalize(data)),
 		// Items of a ResourceList get no reader annotations, and whatever annotations they
 		// carry are written back as they came.
 		OmitReaderAnnotations: true,
