@@ -368,6 +368,10 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 			res.Notes = append(res.Notes, Report{Path: res.Path, Line: n.Line, Column: n.Column, Object: w.ID(), Container: n.Container, Message: n.Message, Fixer: n.Fixer, Note: true})
 		}
 	}
+	for _, a := range ed.Anchored() {
+		res.Notes = append(res.Notes, Report{Path: res.Path, Line: ds.doc.Seg.Line, Column: 1, Object: "document", Note: true,
+			Message: "edited the anchor " + a + ": every alias of it gets the same change"})
+	}
 	edits, err := ed.Edits()
 	if err != nil {
 		res.Bugs = append(res.Bugs, Report{Path: res.Path, Line: ds.doc.Seg.Line, Object: "document", Message: "psafix cannot edit this document safely, left unchanged: " + err.Error()})
@@ -435,6 +439,9 @@ func (e *Engine) verify(src *kio.Source, ds *docState) string {
 	nd, err := kio.ParseDocument(nsrc, kio.Segment{Start: 0, End: len(after), Line: 1}, 0)
 	if err != nil {
 		return "the result does not parse: " + err.Error()
+	}
+	if ds.doc.JSON && !json.Valid(after) && json.Valid(src.Data[seg.Start:seg.End]) {
+		return "the result is no longer valid JSON"
 	}
 	return SameOutsideOwned(ds.doc, nd, e.Opts.WritablePaths)
 }

@@ -224,6 +224,22 @@ func ParseBool(n *yaml.Node) (bool, bool) {
 	return false, false
 }
 
+// Anchored lists the anchors ("&sc at line 22") whose content the pending changes edit:
+// every alias of such a node gets the change too, which the user is told.
+func (e *Editor) Anchored() []string {
+	seen := map[*yaml.Node]bool{}
+	var out []string
+	for _, n := range e.order {
+		for a := n; a != nil; a = e.d.parent[a] {
+			if a.Anchor != "" && !seen[a] {
+				seen[a] = true
+				out = append(out, fmt.Sprintf("&%s at line %d", a.Anchor, a.Line))
+			}
+		}
+	}
+	return out
+}
+
 // Edits renders the pending changes as byte edits of the document's file, sorted.
 func (e *Editor) Edits() ([]Edit, error) {
 	if e.err != nil {
