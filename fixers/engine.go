@@ -39,8 +39,13 @@ type Report struct {
 }
 
 func (r Report) String() string {
+	return fmt.Sprintf("%s:%d:%d: %s", r.Path, r.Line, max(r.Column, 1), r.Text())
+}
+
+// Text is the report without its location: `KIND/NAME container "C": [check] message (hint)`.
+func (r Report) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d:%d: %s", r.Path, r.Line, max(r.Column, 1), r.Object)
+	b.WriteString(r.Object)
 	if r.Container != "" {
 		fmt.Fprintf(&b, " container %q", r.Container)
 	}
@@ -531,24 +536,31 @@ func maskOwned(before, after map[string]any, writable []string) {
 		_, empty := item["emptyDir"]
 		return len(item) == 2 && empty
 	})
+	ContainerPairs(sb, sa, func(_ string, _ int, cb, ca map[string]any) {
+		delete(cb, "securityContext")
+		delete(ca, "securityContext")
+		dropAdded(cb, ca, "volumeMounts", func(item map[string]any) bool {
+			mp, _ := item["mountPath"].(string)
+			return len(item) == 2 && containsStr(writable, mp)
+		})
+	})
+}
+
+// ContainerPairs calls fn for each container of a decoded pod spec before and after a fix,
+// paired by list and position (fixers never add, remove or reorder containers).
+func ContainerPairs(before, after map[string]any, fn func(field string, i int, cb, ca map[string]any)) {
 	for _, field := range kio.ContainerFields {
-		lb, _ := sb[field].([]any)
-		la, _ := sa[field].([]any)
+		lb, _ := before[field].([]any)
+		la, _ := after[field].([]any)
 		for i := range la {
 			if i >= len(lb) {
 				break
 			}
 			cb, _ := lb[i].(map[string]any)
 			ca, _ := la[i].(map[string]any)
-			if cb == nil || ca == nil {
-				continue
+			if cb != nil && ca != nil {
+				fn(field, i, cb, ca)
 			}
-			delete(cb, "securityContext")
-			delete(ca, "securityContext")
-			dropAdded(cb, ca, "volumeMounts", func(item map[string]any) bool {
-				mp, _ := item["mountPath"].(string)
-				return len(item) == 2 && containsStr(writable, mp)
-			})
 		}
 	}
 }

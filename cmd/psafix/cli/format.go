@@ -150,15 +150,7 @@ func githubLine(kind string, f fixers.Report) string {
 	if f.Check != "" {
 		title = "psafix: " + string(f.Check)
 	}
-	msg := f.Object
-	if f.Container != "" {
-		msg += fmt.Sprintf(" container %q", f.Container)
-	}
-	msg += ": " + f.Message
-	if f.Hint != "" {
-		msg += " (" + f.Hint + ")"
-	}
-	return fmt.Sprintf("::%s file=%s,line=%d,col=%d,title=%s::%s", kind, githubEscape(filepath.ToSlash(f.Path), true), f.Line, max(f.Column, 1), githubEscape(title, true), githubEscape(msg, false))
+	return fmt.Sprintf("::%s file=%s,line=%d,col=%d,title=%s::%s", kind, githubEscape(filepath.ToSlash(f.Path), true), f.Line, max(f.Column, 1), githubEscape(title, true), githubEscape(f.Text(), false))
 }
 
 // SARIF 2.1.0, the subset GitHub code scanning reads.
@@ -312,17 +304,9 @@ func (r *run) writeSARIF(w io.Writer) {
 		if f.Check == "" {
 			continue
 		}
-		msg := f.Object
-		if f.Container != "" {
-			msg += fmt.Sprintf(" container %q", f.Container)
-		}
-		msg += ": " + f.Message
-		if f.Hint != "" {
-			msg += " (" + f.Hint + ")"
-		}
 		res := sarifResult{
 			RuleID: string(f.Check), RuleIndex: index[string(f.Check)], Level: "error",
-			Message: sarifText{msg},
+			Message: sarifText{f.Text()},
 			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
 				ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(f.Path)},
 				Region:           &sarifRegion{StartLine: max(f.Line, 1), StartColumn: max(f.Column, 1)},

@@ -219,23 +219,10 @@ func (f *function) summary() string {
 }
 
 func (f *function) stderrLine(it *itemInfo, r fixers.Report) string {
-	var b strings.Builder
 	if it.file != nil {
-		b.WriteString(it.file.Path + ": ")
+		return it.file.Path + ": " + r.Text()
 	}
-	b.WriteString(r.Object)
-	if r.Container != "" {
-		fmt.Fprintf(&b, " container %q", r.Container)
-	}
-	b.WriteString(": ")
-	if r.Check != "" {
-		fmt.Fprintf(&b, "[%s] ", r.Check)
-	}
-	b.WriteString(r.Message)
-	if r.Hint != "" {
-		fmt.Fprintf(&b, " (%s)", r.Hint)
-	}
-	return b.String()
+	return r.Text()
 }
 
 // parseFixed parses a fixed item back and checks it against the item as it came: every

@@ -138,24 +138,12 @@ func diffPod(wb, wa *kio.Workload) []*fixGroup {
 	sb, sa := mapAt(tb, "spec"), mapAt(ta, "spec")
 	diffSecurityContext(mapAt(sb, "securityContext"), mapAt(sa, "securityContext"), spec, "", add)
 	diffAdded(sb, sa, "volumes", spec, "", "read-only-root", add)
-	for _, field := range kio.ContainerFields {
-		lb, _ := sb[field].([]any)
-		la, _ := sa[field].([]any)
-		for i := range la {
-			if i >= len(lb) {
-				break
-			}
-			cb, _ := lb[i].(map[string]any)
-			ca, _ := la[i].(map[string]any)
-			if cb == nil || ca == nil {
-				continue
-			}
-			name, _ := ca["name"].(string)
-			scope := fmt.Sprintf("%s.%s[%d]", spec, field, i)
-			diffSecurityContext(mapAt(cb, "securityContext"), mapAt(ca, "securityContext"), scope, name, add)
-			diffAdded(cb, ca, "volumeMounts", scope, name, "read-only-root", add)
-		}
-	}
+	fixers.ContainerPairs(sb, sa, func(field string, i int, cb, ca map[string]any) {
+		name, _ := ca["name"].(string)
+		scope := fmt.Sprintf("%s.%s[%d]", spec, field, i)
+		diffSecurityContext(mapAt(cb, "securityContext"), mapAt(ca, "securityContext"), scope, name, add)
+		diffAdded(cb, ca, "volumeMounts", scope, name, "read-only-root", add)
+	})
 	return groups
 }
 
