@@ -1,0 +1,261 @@
+package fixers
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/psafix/psafix/kio"
+)
+
+// Report is one line of what psafix tells the user about a file: a violation that remains
+// (Check set), or a note about a fix.
+type Report struct {
+	Path         string
+	Line, Column int
+	Object       string // Kind/name or Kind/namespace/name
+	Container    string
+	Check        policy.CheckID
+	Message      string
+	Hint         string
+	// Fixer is the fixer that answers the check (empty when none does).
+	Fixer string
+	// Note marks a message about a fix made, rather than a violation.
+	Note bool
+	// Fixable marks a violation of the original that psafix's fix removes.
+	Fixable bool
+	// Doc is the index of the document in its file.
+	Doc int
+}
+
+func (r Report) String() string {
+	return fmt.Sprintf("%s:%d:%d: %s", r.Path, r.Line, max(r.Column, 1), r.Text())
+}
+
+// Text is the report without its location: `KIND/NAME container "C": [check] message (hint)`.
+func (r Report) Text() string {
+	var b strings.Builder
+	b.WriteString(r.Object)
+	if r.Container != "" {
+		fmt.Fprintf(&b, " container %q", r.Container)
+	}
+	b.WriteString(": ")
+	if r.Note {
+		b.WriteString("note: ")
+	}
+	if r.Check != "" {
+		fmt.Fprintf(&b, "[%s] ", r.Check)
+	}
+	b.WriteString(r.Message)
+	if r.Hint != "" {
+		fmt.Fprintf(&b, " (%s)", r.Hint)
+	}
+	return b.String()
+}
+
+// remaining evaluates every pod of the final file and reports what still fails.
+func (e *Engine) remaining(res *Result, docs []*docState, final *kio.Source) {
+	var segs []kio.Segment
+	for _, ds := range docs {
+		if len(ds.workloads) == 0 {
+			continue
+		}
+		pods := ds.workloads
+		if len(ds.edits) > 0 {
+			// Locate the fixed document: segments keep their order and count.
+			if segs == nil {
+				segs = kio.Split(final.Data)
+			}
+			nd, err := kio.ParseDocument(final, segs[ds.doc.Index], ds.doc.Index)
+			if err != nil {
+				continue
+			}
+			pods = nil
+			for i, w := range kio.FindWorkloads(nd) {
+				ps := &podState{w: w, doc: ds.doc.Index, target: e.target(w)}
+				if i < len(ds.workloads) {
+					ps.changed = ds.workloads[i].changed
+					ps.exempt = ds.workloads[i].exempt
+				}
+				ps.meta, ps.spec, ps.err = DecodePod(w)
+				if ps.err == nil {
+					ps.failing = e.eval.Evaluate(ps.lv(), ps.meta, ps.spec)
+					ps.before = e.attribute(res.Path, ps)
+					ps.passes = e.passes(ps)
+				}
+				pods = append(pods, ps)
+			}
+		}
+		for i, ps := range pods {
+			if ps.changed {
+				res.Fixed++
+			}
+			if ps.err != nil {
+				res.Remaining = append(res.Remaining, Report{Path: res.Path, Line: ps.w.Object.Line, Column: ps.w.Object.Column, Object: ps.w.ID(), Message: "cannot decode: " + ps.err.Error()})
+			} else {
+				res.Remaining = append(res.Remaining, ps.before...)
+			}
+			if i >= len(ds.workloads) {
+				continue
+			}
+			orig := ds.workloads[i]
+			sum := PodSummary{Object: orig.w.ID(), Kind: orig.w.Kind, Name: orig.w.Name, Namespace: orig.w.Namespace, Line: orig.w.Object.Line,
+				Before: orig.passes, After: ps.passes, Fixed: ps.changed, Target: orig.target, Exempt: orig.exempt}
+			if sum.Namespace == "" {
+				sum.Namespace = e.Opts.DefaultNamespace
+			}
+			for _, r := range ps.before {
+				sum.Remaining = append(sum.Remaining, r.Check)
+			}
+			res.Pods = append(res.Pods, sum)
+			for _, b := range orig.before {
+				if b.Fixable = !hasFinding(ps.before, b); b.Fixable {
+					b.Hint = "fixable: psafix --write (" + b.Fixer + " fixer)"
+				}
+				res.Before = append(res.Before, b)
+			}
+		}
+	}
+	sortReports(res.Remaining)
+	sortReports(res.Notes)
+	sortReports(res.Before)
+}
+
+func hasFinding(l []Report, r Report) bool {
+	for _, x := range l {
+		if x.Object == r.Object && x.Container == r.Container && x.Check == r.Check {
+			return true
+		}
+	}
+	return false
+}
+
+// passes tells which levels a pod passes at the target version.
+func (e *Engine) passes(ps *podState) map[api.Level]bool {
+	out := map[api.Level]bool{api.LevelPrivileged: true}
+	if ps.err != nil {
+		return out
+	}
+	for _, l := range []api.Level{api.LevelBaseline, api.LevelRestricted} {
+		out[l] = len(e.eval.Evaluate(api.LevelVersion{Level: l, Version: ps.target.Version}, ps.meta, ps.spec)) == 0
+	}
+	return out
+}
+
+// attribute turns a pod's failed checks into reports, one per container where a check is
+// about containers: PSA's detail names them all at once, so each container is evaluated
+// alone to find which checks it fails.
+func (e *Engine) attribute(path string, ps *podState) []Report {
+	if len(ps.failing) == 0 {
+		return nil
+	}
+	lv := ps.lv()
+	podOnly := ps.spec.DeepCopy()
+	podOnly.Containers, podOnly.InitContainers, podOnly.EphemeralContainers = nil, nil, nil
+	podLevel := map[policy.CheckID]Finding{}
+	for _, f := range e.eval.Evaluate(lv, ps.meta, podOnly) {
+		podLevel[f.ID] = f
+	}
+	var out []Report
+	report := func(f Finding, at *yaml.Node, container string) {
+		line, col := at.Line, at.Column
+		msg := f.Reason
+		if f.Detail != "" {
+			msg += " (" + f.Detail + ")"
+		}
+		hint, fixer := Hint(f.ID, e.Opts.Fixers)
+		if ps.spec.OS != nil && ps.spec.OS.Name == corev1.Windows && linuxOnly[f.ID] {
+			hint = "a Windows pod cannot set this Linux-only field; Pod Security exempts Windows pods from this check from v1.25 (--version v1.25 or later)"
+			fixer = ""
+		}
+		out = append(out, Report{Path: path, Line: line, Column: col, Object: ps.w.ID(), Container: container, Check: f.ID, Message: msg, Hint: hint, Fixer: fixer, Doc: ps.doc})
+	}
+	attributed := map[policy.CheckID]bool{}
+	for _, f := range ps.failing {
+		if pf, ok := podLevel[f.ID]; ok {
+			report(pf, podField(ps.w, f.ID), "")
+			attributed[f.ID] = true
+		}
+	}
+	p := &Pod{W: ps.w, Spec: ps.spec}
+	for _, c := range p.Containers() {
+		one := podOnly.DeepCopy()
+		switch c.Field {
+		case "containers":
+			one.Containers = []corev1.Container{*c.C}
+		case "initContainers":
+			one.InitContainers = []corev1.Container{*c.C}
+		default:
+			one.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon(*c.C)}}
+		}
+		for _, f := range e.eval.Evaluate(lv, ps.meta, one) {
+			if pf, ok := podLevel[f.ID]; ok && pf.Detail == f.Detail {
+				continue
+			}
+			report(f, firstKey(c.Node), c.C.Name)
+			attributed[f.ID] = true
+		}
+	}
+	for _, f := range ps.failing {
+		if !attributed[f.ID] {
+			report(f, firstKey(ps.w.Spec), "")
+		}
+	}
+	return out
+}
+
+// linuxOnly are the restricted checks whose fix is a field the API server rejects on
+// Windows pods.
+var linuxOnly = map[policy.CheckID]bool{
+	"allowPrivilegeEscalation": true, "capabilities_restricted": true,
+	"seccompProfile_restricted": true, "runAsUser": true,
+}
+
+// firstKey returns the node a block mapping's position is best given by: its first key.
+func firstKey(m *yaml.Node) *yaml.Node {
+	if m.Kind == yaml.MappingNode && len(m.Content) > 0 {
+		return m.Content[0]
+	}
+	return m
+}
+
+// podField points a pod-level finding at the field that causes it.
+func podField(w *kio.Workload, id policy.CheckID) *yaml.Node {
+	keys := map[policy.CheckID][]string{
+		"hostNamespaces":    {"hostNetwork", "hostPID", "hostIPC"},
+		"hostPathVolumes":   {"volumes"},
+		"restrictedVolumes": {"volumes"},
+		"sysctls":           {"securityContext"},
+		"seLinuxOptions":    {"securityContext"},
+		"appArmorProfile":   {"securityContext"},
+		"runAsNonRoot":      {"securityContext"},
+		"runAsUser":         {"securityContext"},
+	}[id]
+	for _, k := range keys {
+		if kn, _ := kio.Lookup(w.Spec, k); kn != nil {
+			return kn
+		}
+	}
+	return firstKey(w.Spec)
+}
+
+func sortReports(rs []Report) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, b := rs[i], rs[j]
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Container != b.Container {
+			return a.Container < b.Container
+		}
+		return a.Check < b.Check
+	})
+}
