@@ -264,6 +264,9 @@ func (e *Editor) Edits() ([]Edit, error) {
 		default:
 			err = fmt.Errorf("line %d: cannot edit this node", n.Line)
 		}
+		if err == nil {
+			err = e.err
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -391,6 +394,13 @@ func (e *Editor) fillNull(n *yaml.Node, f *fill) ([]Edit, error) {
 func (e *Editor) insertLines(line int, lines []string) Edit {
 	eol := e.d.Src.EOL
 	pos := e.d.Src.LineEnd(line)
+	if pos == len(e.d.Src.Data) && len(e.d.order) > 0 {
+		// At the end of a file without a final newline, the inserted line break would
+		// become part of a block scalar that ends there, changing its value.
+		if last := e.d.order[len(e.d.order)-1]; last.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 && e.err == nil {
+			e.err = fmt.Errorf("line %d: cannot add after a block scalar that ends the file without a final newline", line)
+		}
+	}
 	return Edit{Start: pos, End: pos, Text: eol + strings.Join(lines, eol)}
 }
 
@@ -428,7 +438,22 @@ func (e *Editor) addKeys(n *yaml.Node, m *Map) ([]Edit, error) {
 	}
 	st := e.d.StyleAt(n)
 	col := n.Content[0].Column - 1
-	return []Edit{e.insertLines(e.d.EndLine(n), renderBlockMap(m, col, st))}, nil
+	end := e.d.EndLine(n)
+	if err := e.regular(n.Content[0].Line, end, col); err != nil {
+		return nil, err
+	}
+	return []Edit{e.insertLines(end, renderBlockMap(m, col, st))}, nil
+}
+
+// regular checks that no content line of a block collection is indented less than its
+// keys or dashes (yaml.v3 accepts some such text; a line added after it would not parse).
+func (e *Editor) regular(from, to, col int) error {
+	for l := from + 1; l <= to; l++ {
+		if line := e.d.Src.Line(l); !isBlankOrComment(line) && indentOf(line) < col {
+			return fmt.Errorf("line %d: indented less than the block it belongs to; not edited", l)
+		}
+	}
+	return nil
 }
 
 // emptyFlowToBlock turns "key: {}" or "key: []" into a block collection under key.
@@ -538,7 +563,11 @@ func (e *Editor) editSeq(n *yaml.Node, f *fill) ([]Edit, error) {
 		return nil, fmt.Errorf("line %d: cannot tell how this sequence is indented", n.Line)
 	}
 	st.Pad = pad
-	return append(edits, e.insertLines(e.d.EndLine(n), renderBlockItems(f.items, dash, st))), nil
+	end := e.d.EndLine(n)
+	if err := e.regular(n.Line, end, dash); err != nil {
+		return nil, err
+	}
+	return append(edits, e.insertLines(end, renderBlockItems(f.items, dash, st))), nil
 }
 
 // removeItems deletes sequence items. A comment written on a deleted item's line is kept
