@@ -467,6 +467,9 @@ func (e *Editor) emptyFlowToBlock(n *yaml.Node, render func(*Map, int, Style) []
 	if err != nil {
 		return nil, err
 	}
+	if data := e.d.Src.Data; close+1 < len(data) && !isFlowStop(data[close+1]) {
+		return nil, fmt.Errorf("line %d: text right after %q; not edited", n.Line, data[e.d.start(n):close+1])
+	}
 	st := e.d.StyleAt(n)
 	f := e.fills[n]
 	col := k.Column - 1

@@ -87,7 +87,8 @@ func collect(n *yaml.Node, path []int, out *[]located) {
 		*out = append(*out, located{n, append([]int{}, path...)})
 	}
 	for i, c := range n.Content {
-		if c.Kind != yaml.AliasNode {
+		// Complex keys ("[a]: 1") are not places anyone edits.
+		if c.Kind != yaml.AliasNode && !(n.Kind == yaml.MappingNode && i%2 == 0) {
 			collect(c, append(path, i), out)
 		}
 	}

@@ -60,6 +60,10 @@ type flags struct {
 	color, format     string
 	jobs              int
 	maxSize           int64
+	// namespace is the namespace of workloads that name none; config names .psafix.yaml.
+	namespace, config string
+	// fs is the flag set, to tell flags given on the command line from defaults.
+	fs *pflag.FlagSet
 }
 
 const longHelp = `psafix fixes Kubernetes manifests so that their pods pass the Pod Security Standards.
@@ -134,6 +138,8 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Comman
 	root.AddCommand(newFixersCmd(stdout))
 	root.AddCommand(newCheckCmd(stdin, stdout, stderr, code))
 	root.AddCommand(newFnCmd(stdin, stdout, stderr, code))
+	root.AddCommand(newReportCmd(stdin, stdout, stderr, code))
+	root.AddCommand(newLabelCmd(stdin, stdout, stderr, code))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	return root
 }
@@ -149,6 +155,9 @@ func (f *flags) common(fl *pflag.FlagSet) {
 	fl.StringVar(&f.format, "format", formatText, "report format: text, json, sarif (GitHub code scanning) or github (workflow annotations)")
 	fl.IntVarP(&f.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files processed in parallel")
 	fl.Int64Var(&f.maxSize, "max-size", 10<<20, "skip (and report) files larger than this many bytes")
+	fl.StringVar(&f.namespace, "namespace", "", "namespace of workloads without metadata.namespace (its Namespace labels then apply)")
+	fl.StringVar(&f.config, "config", "", "config file (default: "+configName+" found upward from the paths)")
+	f.fs = fl
 }
 
 const checkHelp = `psafix check reports the Pod Security Standards violations of manifests as they are,

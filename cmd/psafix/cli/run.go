@@ -71,6 +71,9 @@ func (r *run) main(args []string) (int, error) {
 			return ExitError, usageError{errors.New("--write cannot rewrite standard input; write to a file or drop --write")}
 		}
 	}
+	if _, err := r.prepare(args, inputs); err != nil {
+		return ExitError, err
+	}
 	engine := fixers.NewEngine(r.opts)
 	r.all.edits = map[string]*fixers.Result{}
 	r.progress = r.flags.format == formatText && len(inputs) > 1 && isTerminal(r.stderr)

@@ -1,0 +1,525 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/kio"
+)
+
+// The config file: .psafix.yaml, found upward from the paths psafix is given (or named
+// with --config).
+const (
+	configName       = ".psafix.yaml"
+	configAPIVersion = "psafix.dev/v1alpha1"
+	configKind       = "Config"
+)
+
+// config is a parsed .psafix.yaml:
+//
+//	apiVersion: psafix.dev/v1alpha1
+//	kind: Config
+//	defaults:             # each one loses to its flag when the flag is given
+//	  level: restricted   # --level
+//	  version: v1.30      # --version
+//	  runAsUser: 10001    # --run-as-user (a UID or none)
+//	  writablePaths: [/tmp, /var/cache/nginx]   # --writable-path
+//	  fixers: [...]       # --fixers
+//	  skip: [read-only-root]                    # --skip
+//	exemptions:           # the first that matches an object wins
+//	  - namespace: kube-system            # every object of a namespace (globs allowed)
+//	    reason: managed by the cloud provider
+//	  - object: DaemonSet/monitoring/node-exporter   # Kind/namespace/name (globs allowed)
+//	    fixers: [read-only-root]          # only these fixers (default: all of them)
+//	    reason: writes its textfile collector under /var/lib
+//	  - fixers: [read-only-root]          # no namespace or object: everywhere
+//	    reason: not yet; see JIRA-123
+//	images:               # extend the built-in table of image users (first match wins)
+//	  - pattern: ghcr.io/acme/*
+//	    uid: 10001
+//	    reason: our base image's user
+type config struct {
+	path       string
+	defaults   configDefaults
+	exemptions []configExemption
+	images     []fixers.ImageUID
+}
+
+type configDefaults struct {
+	level, version, runAsUser    string
+	writablePaths, fixers, skips []string
+}
+
+type configExemption struct {
+	namespace          string // a glob; "" with object also ""
+	kind, ns, name     string // from object, globs
+	object             string
+	fixers             []string
+	reason             string
+	line               int
+	hasNamespace, hasO bool
+}
+
+// configError is a problem in the config file, shown as PATH:LINE: message.
+type configError struct {
+	path string
+	line int
+	msg  string
+}
+
+func (e *configError) Error() string {
+	if e.line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.path, e.line, e.msg)
+	}
+	return fmt.Sprintf("%s: %s", e.path, e.msg)
+}
+
+// loadConfig reads and validates a config file.
+func loadConfig(p string) (*config, error) {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, &configError{path: p, msg: "cannot read the config file: " + errMsg(err)}
+	}
+	return parseConfig(p, data)
+}
+
+var (
+	topFields       = []string{"apiVersion", "kind", "defaults", "exemptions", "images"}
+	defaultsFields  = []string{"level", "version", "runAsUser", "writablePaths", "fixers", "skip"}
+	exemptionFields = []string{"namespace", "object", "fixers", "reason"}
+	imageFields     = []string{"pattern", "uid", "reason"}
+)
+
+// parseConfig parses a config file; every unknown field, wrong type or bad value is an
+// error located at its line.
+func parseConfig(p string, data []byte) (*config, error) {
+	c := &config{path: p}
+	fail := func(n *yaml.Node, format string, args ...any) error {
+		line := 0
+		if n != nil {
+			line = n.Line
+		}
+		return &configError{path: p, line: line, msg: fmt.Sprintf(format, args...)}
+	}
+	src := kio.NewSource(data)
+	segs := kio.Split(src.Data)
+	var root *yaml.Node
+	for i, seg := range segs {
+		d, err := kio.ParseDocument(src, seg, i)
+		if err != nil {
+			var pe *kio.ParseError
+			if errors.As(err, &pe) {
+				return nil, &configError{path: p, line: pe.Line, msg: "invalid YAML: " + pe.Msg}
+			}
+			return nil, &configError{path: p, msg: err.Error()}
+		}
+		if d.Root == nil {
+			continue
+		}
+		if root != nil {
+			return nil, fail(d.Root, "a config file holds one document")
+		}
+		root = d.Root
+	}
+	if root == nil {
+		return nil, &configError{path: p, msg: fmt.Sprintf("empty config file (start it with apiVersion: %s and kind: %s)", configAPIVersion, configKind)}
+	}
+	if _, err := kio.ToValue(root); err != nil {
+		var le *kio.LineError
+		if errors.As(err, &le) {
+			return nil, &configError{path: p, line: le.Line, msg: le.Msg}
+		}
+		return nil, fail(root, "%v", err)
+	}
+	top, err := fields(root, "the top level", topFields, fail)
+	if err != nil {
+		return nil, err
+	}
+	if v, err := scalarField(top, "apiVersion", fail); err != nil {
+		return nil, err
+	} else if v != configAPIVersion {
+		return nil, fail(nodeOr(top, "apiVersion", root), "apiVersion must be %s, not %q", configAPIVersion, v)
+	}
+	if v, err := scalarField(top, "kind", fail); err != nil {
+		return nil, err
+	} else if v != configKind {
+		return nil, fail(nodeOr(top, "kind", root), "kind must be %s, not %q", configKind, v)
+	}
+	if n := top["defaults"]; n != nil && !kio.IsNull(n) {
+		if err := c.parseDefaults(n, fail); err != nil {
+			return nil, err
+		}
+	}
+	if n := top["exemptions"]; n != nil && !kio.IsNull(n) {
+		items, err := seqField(n, "exemptions", fail)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			x, err := parseExemption(it, fail)
+			if err != nil {
+				return nil, err
+			}
+			c.exemptions = append(c.exemptions, x)
+		}
+	}
+	if n := top["images"]; n != nil && !kio.IsNull(n) {
+		items, err := seqField(n, "images", fail)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			img, err := parseImage(p, it, fail)
+			if err != nil {
+				return nil, err
+			}
+			c.images = append(c.images, img)
+		}
+	}
+	return c, nil
+}
+
+type failFunc func(n *yaml.Node, format string, args ...any) error
+
+// fields reads a mapping's keys, rejecting unknown and repeated ones.
+func fields(n *yaml.Node, where string, known []string, fail failFunc) (map[string]*yaml.Node, error) {
+	n = kio.Resolve(n)
+	if n.Kind != yaml.MappingNode {
+		return nil, fail(n, "%s must be a mapping with %s", where, strings.Join(known, ", "))
+	}
+	out := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !contains(known, k.Value) {
+			return nil, fail(k, "unknown field %q in %s (known: %s)", k.Value, where, strings.Join(known, ", "))
+		}
+		if _, dup := out[k.Value]; dup {
+			return nil, fail(k, "field %q given twice in %s", k.Value, where)
+		}
+		out[k.Value] = n.Content[i+1]
+	}
+	return out, nil
+}
+
+func nodeOr(m map[string]*yaml.Node, key string, fallback *yaml.Node) *yaml.Node {
+	if n := m[key]; n != nil {
+		return n
+	}
+	return fallback
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func scalarField(m map[string]*yaml.Node, key string, fail failFunc) (string, error) {
+	n := m[key]
+	if n == nil || kio.IsNull(n) {
+		return "", nil
+	}
+	n = kio.Resolve(n)
+	if n.Kind != yaml.ScalarNode {
+		return "", fail(n, "%s must be a single value", key)
+	}
+	return n.Value, nil
+}
+
+func seqField(n *yaml.Node, key string, fail failFunc) ([]*yaml.Node, error) {
+	n = kio.Resolve(n)
+	if n.Kind != yaml.SequenceNode {
+		return nil, fail(n, "%s must be a list", key)
+	}
+	return n.Content, nil
+}
+
+func stringList(n *yaml.Node, key string, fail failFunc) ([]string, error) {
+	items, err := seqField(n, key, fail)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, it := range items {
+		it = kio.Resolve(it)
+		if it.Kind != yaml.ScalarNode || it.Value == "" {
+			return nil, fail(it, "%s must be a list of strings", key)
+		}
+		out = append(out, it.Value)
+	}
+	return out, nil
+}
+
+func (c *config) parseDefaults(n *yaml.Node, fail failFunc) error {
+	m, err := fields(n, "defaults", defaultsFields, fail)
+	if err != nil {
+		return err
+	}
+	d := &c.defaults
+	for _, k := range defaultsFields {
+		v := m[k]
+		if v == nil || kio.IsNull(v) {
+			continue
+		}
+		var s fixers.OptionStrings
+		switch k {
+		case "level", "version", "runAsUser":
+			str, err := scalarField(m, k, fail)
+			if err != nil {
+				return err
+			}
+			switch k {
+			case "level":
+				d.level, s.Level = str, str
+			case "version":
+				d.version, s.Version = str, str
+			default:
+				d.runAsUser, s.RunAsUser = str, str
+			}
+		default:
+			l, err := stringList(v, k, fail)
+			if err != nil {
+				return err
+			}
+			switch k {
+			case "writablePaths":
+				d.writablePaths, s.WritablePaths = l, l
+			case "fixers":
+				d.fixers, s.Fixers = l, l
+			default:
+				d.skips, s.Skip = l, l
+			}
+		}
+		// Each value alone, so that an error points at its line.
+		if _, err := fixers.ParseOptions(s); err != nil {
+			return fail(v, "defaults.%s: %v", k, err)
+		}
+	}
+	if _, err := fixers.ParseOptions(fixers.OptionStrings{Fixers: d.fixers, Skip: d.skips}); err != nil {
+		return fail(n, "defaults: %v", err)
+	}
+	return nil
+}
+
+func fixerIDs() []string {
+	var ids []string
+	for _, f := range fixers.All {
+		ids = append(ids, f.ID)
+	}
+	return ids
+}
+
+func parseExemption(n *yaml.Node, fail failFunc) (configExemption, error) {
+	x := configExemption{line: n.Line}
+	m, err := fields(n, "an exemption", exemptionFields, fail)
+	if err != nil {
+		return x, err
+	}
+	if x.reason, err = scalarField(m, "reason", fail); err != nil {
+		return x, err
+	}
+	if strings.TrimSpace(x.reason) == "" {
+		return x, fail(n, "an exemption needs a reason (reason: why these objects are exempt); it is shown in every report")
+	}
+	if x.namespace, err = scalarField(m, "namespace", fail); err != nil {
+		return x, err
+	}
+	if x.object, err = scalarField(m, "object", fail); err != nil {
+		return x, err
+	}
+	x.hasNamespace, x.hasO = m["namespace"] != nil, m["object"] != nil
+	if x.hasNamespace && x.hasO {
+		return x, fail(n, "an exemption names a namespace or an object, not both")
+	}
+	if x.hasNamespace {
+		if _, err := path.Match(x.namespace, ""); err != nil || x.namespace == "" {
+			return x, fail(m["namespace"], "bad namespace pattern %q", x.namespace)
+		}
+	}
+	if x.hasO {
+		parts := strings.Split(x.object, "/")
+		if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+			return x, fail(m["object"], "object must be Kind/namespace/name (e.g. DaemonSet/monitoring/node-exporter), not %q", x.object)
+		}
+		for _, p := range parts {
+			if _, err := path.Match(p, ""); err != nil {
+				return x, fail(m["object"], "bad pattern %q in object", p)
+			}
+		}
+		x.kind, x.ns, x.name = parts[0], parts[1], parts[2]
+	}
+	if f := m["fixers"]; f != nil && !kio.IsNull(f) {
+		if x.fixers, err = stringList(f, "fixers", fail); err != nil {
+			return x, err
+		}
+		ids := fixerIDs()
+		for i, id := range x.fixers {
+			if id == "all" {
+				continue
+			}
+			if !contains(ids, id) {
+				return x, fail(kio.Resolve(f).Content[i], "unknown fixer %q (known: all, %s)", id, strings.Join(ids, ", "))
+			}
+		}
+	}
+	if !x.hasNamespace && !x.hasO && len(x.fixers) == 0 {
+		return x, fail(n, "an exemption needs a namespace, an object or fixers")
+	}
+	return x, nil
+}
+
+func parseImage(p string, n *yaml.Node, fail failFunc) (fixers.ImageUID, error) {
+	m, err := fields(n, "an image", imageFields, fail)
+	if err != nil {
+		return fixers.ImageUID{}, err
+	}
+	img := fixers.ImageUID{}
+	if img.Pattern, err = scalarField(m, "pattern", fail); err != nil {
+		return img, err
+	}
+	if img.Pattern == "" {
+		return img, fail(n, "an image needs a pattern (registry/path, * and ? allowed, optional :tag)")
+	}
+	pat, tag, _ := strings.Cut(img.Pattern, ":")
+	if _, err := path.Match(pat, ""); err != nil {
+		return img, fail(m["pattern"], "bad image pattern %q", img.Pattern)
+	}
+	if _, err := path.Match(tag, ""); err != nil {
+		return img, fail(m["pattern"], "bad image pattern %q", img.Pattern)
+	}
+	uidNode := m["uid"]
+	if uidNode == nil || kio.IsNull(uidNode) {
+		return img, fail(n, "an image needs a uid (the user it is built for; 0 for an image that needs root)")
+	}
+	uid, err := strconv.ParseInt(kio.Resolve(uidNode).Value, 10, 64)
+	if err != nil || uid < 0 || uid > 2147483647 {
+		return img, fail(uidNode, "uid must be a number from 0 (the image needs root) to 2147483647, not %q", kio.Resolve(uidNode).Value)
+	}
+	img.UID = uid
+	reason, err := scalarField(m, "reason", fail)
+	if err != nil {
+		return img, err
+	}
+	img.Source = fmt.Sprintf("%s:%d", p, n.Line)
+	if reason != "" {
+		img.Source = reason + " (" + img.Source + ")"
+	}
+	return img, nil
+}
+
+// exemptionFor is the hook the engine calls (fixers.Options.ExemptionFor): the first
+// exemption that matches the object.
+func (c *config) exemptionFor(kind, namespace, name string) *fixers.Exemption {
+	for _, x := range c.exemptions {
+		match := true
+		switch {
+		case x.hasNamespace:
+			match = globMatch(x.namespace, namespace)
+		case x.hasO:
+			match = globMatch(x.kind, kind) && globMatch(x.ns, namespace) && globMatch(x.name, name)
+		}
+		if !match {
+			continue
+		}
+		from := fmt.Sprintf("%s:%d", c.path, x.line)
+		switch {
+		case x.hasNamespace:
+			from += ": namespace " + x.namespace
+		case x.hasO:
+			from += ": object " + x.object
+		}
+		var ids []string
+		for _, id := range x.fixers {
+			if id == "all" {
+				ids = nil
+				break
+			}
+			ids = append(ids, id)
+		}
+		return &fixers.Exemption{Fixers: ids, Reason: x.reason, From: from}
+	}
+	return nil
+}
+
+func globMatch(pattern, s string) bool {
+	ok, _ := path.Match(pattern, s)
+	return ok
+}
+
+// findConfig looks for .psafix.yaml in start's folder and its parents, up to the root of
+// the repository (a folder with .git) or of the file system.
+func findConfig(start string) string {
+	dir, err := filepath.Abs(start)
+	if err != nil {
+		return ""
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	for {
+		p := filepath.Join(dir, configName)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+			return ""
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// configFor finds the config of a run: --config, or the one file found upward from every
+// path (standard input: from the current folder). Paths that lead to different files are
+// an error, as one run has one set of options.
+func configFor(explicit string, args []string) (*config, error) {
+	if explicit != "" {
+		return loadConfig(explicit)
+	}
+	found := ""
+	foundFor := ""
+	for _, a := range args {
+		start := a
+		if a == "-" {
+			start = "."
+		}
+		p := findConfig(start)
+		if p == "" {
+			continue
+		}
+		if found != "" && p != found {
+			return nil, usageError{fmt.Errorf("%s and %s have different config files (%s, %s): run psafix once for each, or name one with --config", foundFor, a, rel(found), rel(p))}
+		}
+		found, foundFor = p, a
+	}
+	if found == "" {
+		return nil, nil
+	}
+	return loadConfig(rel(found))
+}
+
+// rel shows a path relative to the current folder when it is below it.
+func rel(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if r, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
+}

@@ -1,0 +1,220 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sergi/go-diff/diffmatchpatch"
+
+	"github.com/psafix/psafix/diffview"
+	"github.com/psafix/psafix/kio"
+)
+
+var warnPlan = map[string][]label{}
+
+func init() {
+	for _, n := range []string{"a", "b", "c", "d", "e", "f", "g"} {
+		warnPlan[n] = []label{{psaPrefix + "warn", "restricted"}, {psaPrefix + "warn-version", "v1.35"}}
+	}
+}
+
+// TestLabelFormats: labels are added or changed in every way a Namespace is written, the
+// result verifies, says what it changed, and a second pass changes nothing.
+func TestLabelFormats(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"no labels", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n",
+			"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels:\n    pod-security.kubernetes.io/warn: restricted\n    pod-security.kubernetes.io/warn-version: v1.35\n"},
+		{"labels kept, value changed in place", "apiVersion: v1\nkind: Namespace\nmetadata:\n  labels:\n    team: b # owners\n    pod-security.kubernetes.io/warn: baseline # was\n  name: b\n",
+			"apiVersion: v1\nkind: Namespace\nmetadata:\n  labels:\n    team: b # owners\n    pod-security.kubernetes.io/warn: restricted # was\n    pod-security.kubernetes.io/warn-version: v1.35\n  name: b\n"},
+		{"flow labels", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: c\n  labels: {team: c}\n",
+			"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: c\n  labels: {team: c, pod-security.kubernetes.io/warn: restricted, pod-security.kubernetes.io/warn-version: v1.35}\n"},
+		{"empty labels", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: d\n  labels: {}\n",
+			"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: d\n  labels:\n    pod-security.kubernetes.io/warn: restricted\n    pod-security.kubernetes.io/warn-version: v1.35\n"},
+		{"json", `{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "e"}}` + "\n",
+			`{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "e", "labels": {"pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/warn-version": "v1.35"}}}` + "\n"},
+		{"crlf", "apiVersion: v1\r\nkind: Namespace\r\nmetadata:\r\n  name: f\r\n",
+			"apiVersion: v1\r\nkind: Namespace\r\nmetadata:\r\n  name: f\r\n  labels:\r\n    pod-security.kubernetes.io/warn: restricted\r\n    pod-security.kubernetes.io/warn-version: v1.35\r\n"},
+		{"list item, quoted value kept", "apiVersion: v1\nkind: NamespaceList\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: g\n    labels:\n      \"pod-security.kubernetes.io/warn\": \"restricted\"\n",
+			"apiVersion: v1\nkind: NamespaceList\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: g\n    labels:\n      \"pod-security.kubernetes.io/warn\": \"restricted\"\n      pod-security.kubernetes.io/warn-version: v1.35\n"},
+		{"other objects untouched", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, changes, err := labelFile("x.yaml", []byte(c.in), warnPlan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(out) != c.want {
+				t.Errorf("got:\n%s\nwant:\n%s", out, c.want)
+			}
+			n := 0
+			for _, mc := range changes {
+				n += len(mc.changes)
+			}
+			if c.in != c.want && n == 0 {
+				t.Errorf("changes not reported")
+			}
+			again, changes, err := labelFile("x.yaml", out, warnPlan)
+			if err != nil || !bytes.Equal(again, out) {
+				t.Errorf("second pass changed the file (%v):\n%s", err, again)
+			}
+			for _, mc := range changes {
+				if len(mc.changes) > 0 {
+					t.Errorf("second pass reports changes: %+v", mc.changes)
+				}
+			}
+		})
+	}
+}
+
+// TestLabelNeverLowersEnforce: a recommendation never lowers an enforce label; --enforce
+// does what it says and warns when workloads would be rejected.
+func TestLabelNeverLowersEnforce(t *testing.T) {
+	dir := t.TempDir()
+	in := `apiVersion: v1
+kind: Namespace
+metadata:
+  name: ops
+  labels:
+    pod-security.kubernetes.io/enforce: restricted
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: agent
+  namespace: ops
+spec:
+  hostNetwork: true
+  containers:
+    - name: agent
+      image: ghcr.io/acme/agent:1
+`
+	file := writeFile(t, filepath.Join(dir, "ops.yaml"), in)
+	out, report, code := runCLIArgs(t, "label", file)
+	if code != ExitOK || !strings.Contains(out, "enforce: restricted\n") || strings.Contains(out, "enforce: baseline") {
+		t.Errorf("exit %d: the enforce label must stay restricted:\n%s\n%s", code, out, report)
+	}
+	out, report, _ = runCLIArgs(t, "report", file)
+	if !strings.Contains(out, "keeps enforce=restricted from its label although the workload fails it even after fixing") {
+		t.Errorf("report does not say why:\n%s", out)
+	}
+	out, report, _ = runCLIArgs(t, "label", "--enforce=baseline", file)
+	if !strings.Contains(out, "enforce: baseline\n") || !strings.Contains(report, "warning: the workload fails baseline even after fixing") {
+		t.Errorf("--enforce baseline:\n%s\n%s", out, report)
+	}
+}
+
+// TestLabelModes: --diff, --list and --write behave as in a fix run; the diff applies to
+// the original and gives what --write writes.
+func TestLabelModes(t *testing.T) {
+	dir := t.TempDir()
+	in, err := os.ReadFile(filepath.Join("..", "..", "..", "fixtures", "rollout", "label", "input.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := writeFile(t, filepath.Join(dir, "k8s.yaml"), string(in))
+	other := writeFile(t, filepath.Join(dir, "other.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+
+	out, _, code := runCLIArgs(t, "label", "--list", dir)
+	if code != ExitFindings || out != file+"\n" {
+		t.Errorf("--list: exit %d, %q", code, out)
+	}
+	diff, _, code := runCLIArgs(t, "label", "--diff", "--color=never", dir)
+	if code != ExitFindings || !strings.HasPrefix(diff, "--- a/"+filepath.ToSlash(file)) {
+		t.Errorf("--diff: exit %d\n%s", code, diff)
+	}
+	stdout, _, _ := runCLIArgs(t, "label", file)
+	_, report, code := runCLIArgs(t, "label", "--write", dir)
+	if code != ExitOK {
+		t.Errorf("--write: exit %d\n%s", code, report)
+	}
+	got, _ := os.ReadFile(file)
+	if string(got) != stdout {
+		t.Errorf("--write wrote something else than stdout shows:\n%s", diffview.Unified("stdout", "written", []byte(stdout), got, 3))
+	}
+	if d := diffview.Unified(diffPath(file), diffPath(file), in, got, 3); d != diff {
+		t.Errorf("--diff differs from what --write did:\n%s\nvs\n%s", diff, d)
+	}
+	if b, _ := os.ReadFile(other); string(b) != "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n" {
+		t.Errorf("a file without Namespace changed")
+	}
+	checkOnlyLabelLines(t, file, in, got)
+	out, _, code = runCLIArgs(t, "label", "--list", dir)
+	if code != ExitOK || out != "" {
+		t.Errorf("second run would change: exit %d %q", code, out)
+	}
+	_, report, code = runCLIArgs(t, "label", "--write")
+	if code != ExitError || !strings.Contains(report, "--write cannot rewrite standard input") {
+		t.Errorf("--write on stdin: exit %d\n%s", code, report)
+	}
+}
+
+// labelRanges returns the lines of a file that hold the metadata.labels of Namespace
+// objects (the labels key to its last entry).
+func labelRanges(t *testing.T, data []byte) map[int]bool {
+	t.Helper()
+	out := map[int]bool{}
+	src := kio.NewSource(data)
+	for i, seg := range kio.Split(src.Data) {
+		d, err := kio.ParseDocument(src, seg, i)
+		if err != nil {
+			t.Fatalf("does not parse: %v", err)
+		}
+		if d.Root == nil {
+			continue
+		}
+		for _, obj := range namespaceObjects(d.Root) {
+			k, v := kio.Lookup(lookupPath(obj, "metadata"), "labels")
+			if k == nil {
+				continue
+			}
+			for l := k.Line; l <= d.EndLine(v); l++ {
+				out[l] = true
+			}
+		}
+	}
+	return out
+}
+
+// checkOnlyLabelLines asserts that the line diff from before to after inserts lines only
+// under metadata.labels of Namespace objects, and deletes (changes) only lines that were
+// there.
+func checkOnlyLabelLines(t *testing.T, path string, before, after []byte) (inserted, changed int) {
+	t.Helper()
+	rb, ra := labelRanges(t, before), labelRanges(t, after)
+	dmp := diffmatchpatch.New()
+	a, b, lines := dmp.DiffLinesToRunes(string(before), string(after))
+	diffs := dmp.DiffCharsToLines(dmp.DiffMainRunes(a, b, false), lines)
+	lb, la := 1, 1
+	for _, d := range diffs {
+		n := strings.Count(d.Text, "\n")
+		if !strings.HasSuffix(d.Text, "\n") {
+			n++
+		}
+		switch d.Type {
+		case diffmatchpatch.DiffDelete:
+			for l := lb; l < lb+n; l++ {
+				if !rb[l] {
+					t.Errorf("%s: line %d deleted or changed outside Namespace labels: %q", path, l, strings.Split(string(before), "\n")[l-1])
+				}
+			}
+			changed += n
+			lb += n
+		case diffmatchpatch.DiffInsert:
+			for l := la; l < la+n; l++ {
+				if !ra[l] {
+					t.Errorf("%s: line %d inserted outside Namespace labels: %q", path, l, strings.Split(string(after), "\n")[l-1])
+				}
+			}
+			inserted += n
+			la += n
+		default:
+			lb += n
+			la += n
+		}
+	}
+	return inserted, changed
+}
