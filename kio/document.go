@@ -55,6 +55,11 @@ func ParseDocument(src *Source, seg Segment, index int) (*Document, error) {
 	if onlyDirectivesOrComments(text) {
 		return d, nil
 	}
+	if line, what := oddLineBreak(src, seg); line > 0 {
+		// The parser would start a new line where psafix's line index does not: positions
+		// would disagree, so such a document is not edited.
+		return nil, &ParseError{Line: line, Msg: what + ", which YAML readers take for a line break: not edited"}
+	}
 	var node yaml.Node
 	err := yaml.Unmarshal(text, &node)
 	jsonSlash := false
@@ -96,6 +101,24 @@ func ParseDocument(src *Source, seg Segment, index int) (*Document, error) {
 	first := bytes.TrimLeft(text, " \t\r\n")
 	d.JSON = d.Root.Kind == yaml.MappingNode && d.Root.Style&yaml.FlowStyle != 0 && len(first) > 0 && first[0] == '{'
 	return d, nil
+}
+
+// oddLineBreak finds a line break other than LF and CRLF: a lone CR, or the NEL, LS and PS
+// characters that yaml.v3 (like YAML 1.1) treats as line breaks.
+func oddLineBreak(src *Source, seg Segment) (int, string) {
+	text := src.Data[seg.Start:seg.End]
+	for i, c := range text {
+		switch {
+		case c == '\r' && (i+1 == len(text) || text[i+1] != '\n'):
+			return src.LineOf(seg.Start + i), "a carriage return without a line feed"
+		case c == 0xc2 || c == 0xe2:
+			rest := text[i:]
+			if bytes.HasPrefix(rest, []byte("\u0085")) || bytes.HasPrefix(rest, []byte("\u2028")) || bytes.HasPrefix(rest, []byte("\u2029")) {
+				return src.LineOf(seg.Start + i), "a Unicode line or paragraph separator (U+0085, U+2028, U+2029)"
+			}
+		}
+	}
+	return 0, ""
 }
 
 // onlyDirectivesOrComments reports whether a segment has no YAML content: only blank lines,
