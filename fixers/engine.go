@@ -140,8 +140,10 @@ var (
 // docState is one document during a fix.
 type docState struct {
 	doc       *kio.Document
+	value     any // the document decoded, from the parse stage
 	workloads []*podState
 	edits     []kio.Edit
+	final     *kio.Document // the fixed document, parsed in the new file's coordinates
 }
 
 type podState struct {
@@ -171,42 +173,66 @@ func (e *Engine) FixFile(path string, data []byte) *Result {
 	for _, ds := range docs {
 		e.fixDocument(res, ds)
 	}
-	// Verify each changed document on its own, so that a failure costs only that document.
-	var all []kio.Edit
-	for _, ds := range docs {
-		if len(ds.edits) == 0 {
-			continue
-		}
-		if bug := e.verify(src, ds); bug != "" {
-			res.Bugs = append(res.Bugs, Report{Path: path, Line: ds.doc.Seg.Line, Object: "document", Message: "psafix bug: the fix did not verify, document left unchanged: " + bug})
-			ds.edits = nil
-			for _, w := range ds.workloads {
-				w.changed = false
-			}
-			continue
-		}
-		all = append(all, ds.edits...)
-		if res.Edits == nil {
-			res.Edits = map[int][]kio.Edit{}
-		}
-		for _, ed := range ds.edits {
-			if src.BOM {
-				ed.Start, ed.End = ed.Start+len(kio.BOM), ed.End+len(kio.BOM)
-			}
-			res.Edits[ds.doc.Index] = append(res.Edits[ds.doc.Index], ed)
-		}
-	}
-	final := src
-	if len(all) > 0 {
-		out := kio.Apply(src.Data, all)
-		if src.BOM {
-			out = append(append([]byte{}, kio.BOM...), out...)
-		}
-		res.New = out
-		final = kio.NewSource(out)
-	}
-	e.remaining(res, docs, final)
+	e.applyVerified(res, src, docs)
+	e.remaining(res, docs)
 	return res
+}
+
+// applyVerified applies every document's edits at once, parses each fixed document once, in
+// the coordinates of the new file (so the same parse serves the report), and verifies it
+// against the original. A document that fails is reported as a psafix bug and its edits
+// dropped, and the rest applied again: a failure costs only that document.
+func (e *Engine) applyVerified(res *Result, src *kio.Source, docs []*docState) *kio.Source {
+	nsegs := len(kio.Split(src.Data))
+	for {
+		var all []kio.Edit
+		for _, ds := range docs {
+			all = append(all, ds.edits...)
+		}
+		if len(all) == 0 {
+			return src
+		}
+		final := kio.NewSource(kio.Apply(src.Data, all))
+		segs := kio.Split(final.Data)
+		failed := false
+		for _, ds := range docs {
+			if len(ds.edits) == 0 {
+				continue
+			}
+			var bug string
+			if len(segs) != nsegs {
+				// Some edit created a separator; find which, the slow way.
+				bug = e.verify(src, ds)
+			} else {
+				bug = e.verifyFinal(final, segs[ds.doc.Index], ds)
+			}
+			if bug != "" {
+				res.Bugs = append(res.Bugs, Report{Path: res.Path, Line: ds.doc.Seg.Line, Object: "document", Message: "psafix bug: the fix did not verify, document left unchanged: " + bug})
+				ds.edits, ds.final = nil, nil
+				for _, w := range ds.workloads {
+					w.changed = false
+				}
+				failed = true
+			}
+		}
+		if failed {
+			continue
+		}
+		res.Edits = map[int][]kio.Edit{}
+		for _, ds := range docs {
+			for _, ed := range ds.edits {
+				if src.BOM {
+					ed.Start, ed.End = ed.Start+len(kio.BOM), ed.End+len(kio.BOM)
+				}
+				res.Edits[ds.doc.Index] = append(res.Edits[ds.doc.Index], ed)
+			}
+		}
+		res.New = final.Bytes()
+		if src.BOM {
+			res.New = append(append([]byte{}, kio.BOM...), final.Data...)
+		}
+		return final
+	}
 }
 
 // parse splits and parses a file; any invalid document makes the whole file an error, as a
@@ -225,9 +251,10 @@ func (e *Engine) parse(path string, src *kio.Source) ([]*docState, error) {
 			}
 			return nil, &FileError{Path: path, Msg: err.Error()}
 		}
+		var value any
 		if d.Root != nil {
 			// Decoding finds what kubectl would refuse: duplicate keys, alias bombs.
-			if _, err := kio.ToValue(d.Root); err != nil {
+			if value, err = kio.ToValue(d.Root); err != nil {
 				line, msg := d.Seg.Line, err.Error()
 				var le *kio.LineError
 				if errors.As(err, &le) {
@@ -239,7 +266,7 @@ func (e *Engine) parse(path string, src *kio.Source) ([]*docState, error) {
 		if line := templateInPlainScalar(d); line > 0 && len(kio.FindWorkloads(d)) > 0 {
 			return nil, &FileError{Path: path, Line: line, Msg: "looks like a Helm template (a {{ }} action outside quotes): skipped; run psafix on the rendered manifests (helm template ... | psafix)"}
 		}
-		docs = append(docs, &docState{doc: d})
+		docs = append(docs, &docState{doc: d, value: value})
 	}
 	return docs, nil
 }

@@ -59,22 +59,13 @@ func (r Report) Text() string {
 }
 
 // remaining evaluates every pod of the final file and reports what still fails.
-func (e *Engine) remaining(res *Result, docs []*docState, final *kio.Source) {
-	var segs []kio.Segment
+func (e *Engine) remaining(res *Result, docs []*docState) {
 	for _, ds := range docs {
 		if len(ds.workloads) == 0 {
 			continue
 		}
 		pods := ds.workloads
-		if len(ds.edits) > 0 {
-			// Locate the fixed document: segments keep their order and count.
-			if segs == nil {
-				segs = kio.Split(final.Data)
-			}
-			nd, err := kio.ParseDocument(final, segs[ds.doc.Index], ds.doc.Index)
-			if err != nil {
-				continue
-			}
+		if nd := ds.final; nd != nil {
 			pods = nil
 			for i, w := range kio.FindWorkloads(nd) {
 				ps := &podState{w: w, doc: ds.doc.Index, target: e.target(w)}

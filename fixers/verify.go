@@ -2,6 +2,7 @@ package fixers
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 
 	"github.com/google/go-cmp/cmp"
@@ -35,11 +36,33 @@ func (e *Engine) verify(src *kio.Source, ds *docState) string {
 	return SameOutsideOwned(ds.doc, nd, e.Opts.WritablePaths)
 }
 
+// verifyFinal checks a fixed document parsed from the new file.
+func (e *Engine) verifyFinal(final *kio.Source, seg kio.Segment, ds *docState) string {
+	nd, err := kio.ParseDocument(final, seg, ds.doc.Index)
+	if err != nil {
+		return "the result does not parse: " + err.Error()
+	}
+	if ds.doc.JSON && !json.Valid(final.Data[seg.Start:seg.End]) && json.Valid(ds.doc.Src.Data[ds.doc.Seg.Start:ds.doc.Seg.End]) {
+		return "the result is no longer valid JSON"
+	}
+	if bug := sameOutsideOwned(ds.doc, nd, ds.value, e.Opts.WritablePaths); bug != "" {
+		return bug
+	}
+	ds.final = nd
+	return ""
+}
+
 // SameOutsideOwned compares a document before and after a fix: same comments, and the same
 // object once the fields the fixers own are masked (securityContexts, the emptyDir volumes
 // and mounts read-only-root adds at the writable paths, AppArmor annotations). It returns
 // what differs, or "".
 func SameOutsideOwned(before, after *kio.Document, writable []string) string {
+	return sameOutsideOwned(before, after, nil, writable)
+}
+
+// sameOutsideOwned is SameOutsideOwned with the original already decoded (vb), when the
+// caller has it.
+func sameOutsideOwned(before, after *kio.Document, vb any, writable []string) string {
 	tb := before.Src.Data[before.Seg.Start:before.Seg.End]
 	ta := after.Src.Data[after.Seg.Start:after.Seg.End]
 	if diff := cmp.Diff(kio.Comments(tb), kio.Comments(ta)); diff != "" {
@@ -51,10 +74,14 @@ func SameOutsideOwned(before, after *kio.Document, writable []string) string {
 	if before.Root == nil {
 		return ""
 	}
-	vb, err := kio.ToValue(before.Root)
-	if err != nil {
-		return "cannot decode the original: " + err.Error()
+	if vb == nil {
+		var err error
+		if vb, err = kio.ToValue(before.Root); err != nil {
+			return "cannot decode the original: " + err.Error()
+		}
 	}
+	// The masks below change the values: work on a copy of a cached original.
+	vb = deepCopy(vb)
 	va, err := kio.ToValue(after.Root)
 	if err != nil {
 		return "cannot decode the result: " + err.Error()
@@ -66,10 +93,30 @@ func SameOutsideOwned(before, after *kio.Document, writable []string) string {
 		}
 		maskOwned(pb, pa, writable)
 	}
-	if diff := cmp.Diff(vb, va); diff != "" {
-		return "a field outside the security fields changed (-before +after):\n" + diff
+	if !reflect.DeepEqual(vb, va) {
+		// Only a failure pays for go-cmp's readable diff.
+		return "a field outside the security fields changed (-before +after):\n" + cmp.Diff(vb, va)
 	}
 	return ""
+}
+
+// deepCopy copies decoded values (maps and slices; scalars are immutable).
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(x))
+		for i, e := range x {
+			l[i] = deepCopy(e)
+		}
+		return l
+	}
+	return v
 }
 
 // at follows a path of keys and indexes through decoded values to a mapping.

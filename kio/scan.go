@@ -70,6 +70,10 @@ func (d *Document) scalarRange(n *yaml.Node) (int, int, error) {
 		if n.Value != "" && e == s {
 			break
 		}
+		if n.Tag != "!!null" && string(data[s:e]) != n.Value {
+			// A plain scalar folded over several lines: its text goes on past this line.
+			break
+		}
 		return s, e, nil
 	}
 	return 0, 0, fmt.Errorf("line %d: multi-line scalar cannot be edited in place", n.Line)
