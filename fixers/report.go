@@ -87,7 +87,9 @@ func (e *Engine) remaining(res *Result, docs []*docState) {
 				res.Fixed++
 			}
 			if ps.err != nil {
-				res.Remaining = append(res.Remaining, Report{Path: res.Path, Line: ps.w.Object.Line, Column: ps.w.Object.Column, Object: ps.w.ID(), Message: "cannot decode: " + ps.err.Error()})
+				bad := Report{Path: res.Path, Line: ps.w.Object.Line, Column: ps.w.Object.Column, Object: ps.w.ID(), Message: "cannot decode: " + ps.err.Error()}
+				res.Remaining = append(res.Remaining, bad)
+				res.Before = append(res.Before, bad)
 			} else {
 				res.Remaining = append(res.Remaining, ps.before...)
 			}

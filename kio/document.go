@@ -94,7 +94,6 @@ func ParseDocument(src *Source, seg Segment, index int) (*Document, error) {
 		return d, nil
 	}
 	shift(d.Root, seg.Line-1, map[*yaml.Node]bool{})
-	d.index()
 	if jsonSlash {
 		d.fixJSONEscapes()
 	}
@@ -151,7 +150,11 @@ func shift(n *yaml.Node, by int, seen map[*yaml.Node]bool) {
 	}
 }
 
+// index builds the maps the editor needs, on first use: most parsed documents are only read.
 func (d *Document) index() {
+	if d.pos != nil || d.Root == nil {
+		return
+	}
 	d.pos = map[*yaml.Node]int{}
 	d.size = map[*yaml.Node]int{}
 	d.parent = map[*yaml.Node]*yaml.Node{}
@@ -173,13 +176,14 @@ func (d *Document) index() {
 }
 
 // Parent returns the node that holds n (for a mapping value: the mapping).
-func (d *Document) Parent(n *yaml.Node) *yaml.Node { return d.parent[n] }
+func (d *Document) Parent(n *yaml.Node) *yaml.Node { d.index(); return d.parent[n] }
 
 // KeyOf returns the key node of a mapping value.
-func (d *Document) KeyOf(n *yaml.Node) *yaml.Node { return d.keyOf[n] }
+func (d *Document) KeyOf(n *yaml.Node) *yaml.Node { d.index(); return d.keyOf[n] }
 
 // Depth returns how many ancestors n has.
 func (d *Document) Depth(n *yaml.Node) int {
+	d.index()
 	depth := 0
 	for p := d.parent[n]; p != nil; p = d.parent[p] {
 		depth++
@@ -189,6 +193,7 @@ func (d *Document) Depth(n *yaml.Node) int {
 
 // inFlow reports whether n is written inside a flow collection (or is one).
 func (d *Document) inFlow(n *yaml.Node) bool {
+	d.index()
 	for p := n; p != nil; p = d.parent[p] {
 		if (p.Kind == yaml.MappingNode || p.Kind == yaml.SequenceNode) && p.Style&yaml.FlowStyle != 0 {
 			return true
@@ -263,6 +268,7 @@ func (d *Document) following(n *yaml.Node) *yaml.Node {
 // EndLine returns the last line that holds content of n (trailing blank and comment lines
 // excluded): the line after which a new sibling entry or item goes.
 func (d *Document) EndLine(n *yaml.Node) int {
+	d.index()
 	limit := d.lastLn
 	if f := d.following(n); f != nil {
 		limit = d.StartLine(f) - 1
@@ -305,6 +311,7 @@ func (d *Document) NullTail(k *yaml.Node) int {
 // StartLine returns the first line of n's text: for a sequence item written "-" alone on
 // its line with the content below, the dash's line.
 func (d *Document) StartLine(n *yaml.Node) int {
+	d.index()
 	p := d.parent[n]
 	if p == nil || p.Kind != yaml.SequenceNode || p.Style&yaml.FlowStyle != 0 || d.dashColumn(n) >= 0 {
 		return n.Line
@@ -347,6 +354,7 @@ func (d *Document) blockScalarEnd(n *yaml.Node) int {
 
 // fixJSONEscapes recomputes the value of double-quoted scalars that use JSON's "\/" escape.
 func (d *Document) fixJSONEscapes() {
+	d.index()
 	for _, n := range d.order {
 		if n.Kind != yaml.ScalarNode || n.Style&yaml.DoubleQuotedStyle == 0 {
 			continue

@@ -42,6 +42,7 @@ type fill struct {
 
 // NewEditor starts an empty set of changes to d.
 func NewEditor(d *Document) *Editor {
+	d.index()
 	return &Editor{d: d, fills: map[*yaml.Node]*fill{}}
 }
 

@@ -10,6 +10,7 @@ var DefaultStyle = Style{Step: 2, Dash: 0, Pad: 2}
 // decides, and within it the shallowest example. Files mix styles ("2-space outside lists,
 // 4-space inside"), so the nearest example wins over a document-wide vote.
 func (d *Document) StyleAt(n *yaml.Node) Style {
+	d.index()
 	st := Style{}
 	haveStep, haveSeq := false, false
 	visit := func(m *yaml.Node) {

@@ -103,6 +103,10 @@ func plainSafe(s string) bool {
 	if s == "" || strings.TrimSpace(s) != s {
 		return false
 	}
+	if simpleWord(s) {
+		// Keys and values psafix writes are mostly like this: no need to ask the parser.
+		return true
+	}
 	if strings.ContainsAny(s, ":#{}[],&*!|>'\"%@`\n\t") || strings.HasPrefix(s, "-") || strings.HasPrefix(s, "?") {
 		return false
 	}
@@ -118,6 +122,26 @@ func plainSafe(s string) bool {
 	}
 	var node yaml.Node
 	if err := yaml.Unmarshal([]byte(s), &node); err != nil || len(node.Content) != 1 || node.Content[0].Tag != "!!str" {
+		return false
+	}
+	return true
+}
+
+// simpleWord reports whether s is a letter followed by letters, digits, '_', '.', '/' or
+// '-', and not a word YAML 1.1 reads as a boolean or null.
+func simpleWord(s string) bool {
+	c := s[0]
+	if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '/' || c == '-') {
+			return false
+		}
+	}
+	switch strings.ToLower(s) {
+	case "true", "false", "yes", "no", "on", "off", "y", "n", "null":
 		return false
 	}
 	return true
