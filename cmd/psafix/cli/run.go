@@ -78,7 +78,7 @@ func (r *run) main(args []string) (int, error) {
 	r.all.edits = map[string]*fixers.Result{}
 	r.progress = r.flags.format == formatText && len(inputs) > 1 && isTerminal(r.stderr)
 	r.total = len(inputs)
-	process(inputs, r.flags.jobs, func(in input) *fixers.Result { return r.fix(engine, in) }, r.emit)
+	process(inputs, r.flags.jobs, func(in input) *outcome { return r.work(engine, in) }, r.emit)
 	if r.progress {
 		fmt.Fprint(r.stderr, "\r\033[K")
 	}
@@ -253,8 +253,32 @@ func errMsg(err error) string {
 	return err.Error()
 }
 
-// emit prints or writes one result; results arrive in input order.
-func (r *run) emit(res *fixers.Result) {
+// outcome is a fixed file with what the workers did beyond fixing: the diff is computed and
+// the file written in parallel too (each write ends in an fsync), only printing is in order.
+type outcome struct {
+	*fixers.Result
+	diff     string
+	writeErr error
+}
+
+func (r *run) work(engine *fixers.Engine, in input) *outcome {
+	res := r.fix(engine, in)
+	o := &outcome{Result: res}
+	if r.check || res.Err != nil || !res.Changed() {
+		return o
+	}
+	switch {
+	case r.flags.write:
+		o.writeErr = kio.WriteFile(res.Path, res.Old, res.New)
+	case r.flags.diff:
+		o.diff = diffview.Unified(diffPath(res.Path), diffPath(res.Path), res.Old, res.New, 3)
+	}
+	return o
+}
+
+// emit prints one outcome; outcomes arrive in input order.
+func (r *run) emit(o *outcome) {
+	res := o.Result
 	r.tally.Files++
 	if r.progress {
 		fmt.Fprintf(r.stderr, "\r\033[Kpsafix: %d/%d files", r.tally.Files, r.total)
@@ -299,15 +323,12 @@ func (r *run) emit(res *fixers.Result) {
 	}
 	switch {
 	case r.flags.write:
-		if res.Changed() {
-			if err := kio.WriteFile(res.Path, res.Old, res.New); err != nil {
-				r.fail(res.Path, 0, fmt.Sprintf("%s: not written: %v", res.Path, errMsg(err)))
-				r.tally.FilesChanged--
-			}
+		if err := o.writeErr; err != nil {
+			r.fail(res.Path, 0, fmt.Sprintf("%s: not written: %v", res.Path, errMsg(err)))
+			r.tally.FilesChanged--
 		}
 	case r.flags.diff:
-		if res.Changed() {
-			d := diffview.Unified(diffPath(res.Path), diffPath(res.Path), res.Old, res.New, 3)
+		if d := o.diff; d != "" {
 			if r.flags.color == "always" || (r.flags.color == "auto" && isTerminal(r.stdout)) {
 				d = diffview.Colorize(d)
 			}
