@@ -12,6 +12,7 @@ import (
 	"k8s.io/pod-security-admission/policy"
 
 	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/kio"
 )
 
 // Formats of the report (--format).
@@ -92,7 +93,7 @@ type collected struct {
 	findings []fixers.Report
 	notes    []fixers.Report
 	errors   []jsonMessage
-	edits    map[string]*fixers.Result // fixable findings' files, for SARIF fixes
+	edits    map[string]map[int][]kio.Edit // the edits of changed files by document, for SARIF fixes
 }
 
 func (r *run) level() string { return string(r.opts.Level) }
@@ -314,7 +315,7 @@ func (r *run) writeSARIF(w io.Writer) {
 		}
 		if fr := r.all.edits[f.Path]; f.Fixable && fr != nil {
 			change := sarifArtifactChange{ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(f.Path)}}
-			for _, ed := range fr.Edits[f.Doc] {
+			for _, ed := range fr[f.Doc] {
 				off, n := ed.Start, ed.End-ed.Start
 				change.Replacements = append(change.Replacements, sarifReplacement{
 					DeletedRegion:   sarifRegion{ByteOffset: &off, ByteLength: &n},

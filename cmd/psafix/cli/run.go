@@ -75,7 +75,7 @@ func (r *run) main(args []string) (int, error) {
 		return ExitError, err
 	}
 	engine := fixers.NewEngine(r.opts)
-	r.all.edits = map[string]*fixers.Result{}
+	r.all.edits = map[string]map[int][]kio.Edit{}
 	r.progress = r.flags.format == formatText && len(inputs) > 1 && isTerminal(r.stderr)
 	r.total = len(inputs)
 	process(inputs, r.flags.jobs, func(in input) *outcome { return r.work(engine, in) }, r.emit)
@@ -316,7 +316,11 @@ func (r *run) emit(o *outcome) {
 	r.tally.Remaining += len(findings)
 	if res.Changed() {
 		r.tally.FilesChanged++
-		r.all.edits[res.Path] = res
+		if r.flags.format == formatSARIF {
+			// Only SARIF needs them at the end; keeping whole results would hold every
+			// file of the run in memory.
+			r.all.edits[res.Path] = res.Edits
+		}
 	}
 	if r.check {
 		return
