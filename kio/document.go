@@ -333,14 +333,32 @@ func (d *Document) StartLine(n *yaml.Node) int {
 // content lines may look like comments.
 func (d *Document) blockScalarEnd(n *yaml.Node) int {
 	end := n.Line
-	headerIndent := indentOf(d.Src.Line(n.Line))
+	header := d.Src.Line(n.Line)
+	headerIndent := indentOf(header)
+	// With "keep" chomping (|+, >+) trailing blank lines are part of the value.
+	keep := false
+	if i := bytes.IndexAny(header[d.Src.Offset(n.Line, n.Column)-d.Src.LineStart(n.Line):], "|>"); i >= 0 {
+		rest := header[d.Src.Offset(n.Line, n.Column)-d.Src.LineStart(n.Line)+i+1:]
+		for _, c := range rest {
+			if c == '+' {
+				keep = true
+			}
+			if c != '+' && c != '-' && (c < '0' || c > '9') {
+				break
+			}
+		}
+	}
 	contentIndent := -1
 	for l := n.Line + 1; l <= d.lastLn; l++ {
 		line := d.Src.Line(l)
+		ind := indentOf(line)
 		if isBlank(line) {
+			// A whitespace-only line indented past the content holds spaces of the value.
+			if keep || (contentIndent >= 0 && len(bytes.TrimRight(line, "\r")) > contentIndent) {
+				end = l
+			}
 			continue
 		}
-		ind := indentOf(line)
 		if contentIndent < 0 {
 			contentIndent = ind
 		}
