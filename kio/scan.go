@@ -54,7 +54,9 @@ func (d *Document) scalarRange(n *yaml.Node) (int, int, error) {
 		e := s
 		for i := s; i < lineEnd; i++ {
 			c := data[i]
-			if c == '#' && i > s && (data[i-1] == ' ' || data[i-1] == '\t') {
+			// '#' cannot start a plain scalar, so at s it opens the comment that follows an
+			// empty (null) value.
+			if c == '#' && (i == s || data[i-1] == ' ' || data[i-1] == '\t') {
 				break
 			}
 			if flow && (c == ',' || c == ']' || c == '}') {
@@ -110,64 +112,39 @@ func (d *Document) afterColon(k *yaml.Node) (int, error) {
 }
 
 // flowEnd returns the offset of the closing bracket of the flow collection n.
+//
+// It walks from the end of n's last child rather than lexing the brackets: whether a
+// quote opens a string depends on the YAML grammar ({a: b"c} holds a plain b"c), and the
+// parser has already decided that for every child.
 func (d *Document) flowEnd(n *yaml.Node) (int, error) {
 	data := d.Src.Data
 	s := d.start(n)
 	if s >= len(data) || (data[s] != '{' && data[s] != '[') {
 		return 0, fmt.Errorf("line %d: expected a flow collection", n.Line)
 	}
-	depth := 0
-	// A quote opens a string only where a scalar starts; inside a plain scalar (0A"0) it
-	// is just a character.
-	startsScalar := func(i int) bool {
-		for j := i - 1; j >= 0; j-- {
-			switch data[j] {
-			case ' ', '\t', '\r', '\n':
-				continue
-			case '[', '{', ',', ':', '?', '-':
-				return true
-			}
-			return false
-		}
-		return true
+	closing := byte('}')
+	if data[s] == '[' {
+		closing = ']'
 	}
-	for i := s; i < len(data); i++ {
-		switch c := data[i]; c {
-		case '"', '\'':
-			if !startsScalar(i) {
-				continue
-			}
+	from := s + 1
+	if len(n.Content) > 0 {
+		e, err := d.endOffset(n.Content[len(n.Content)-1])
+		if err != nil {
+			return 0, err
 		}
-		switch c := data[i]; c {
-		case '"':
-			for i++; i < len(data) && data[i] != '"'; i++ {
-				if data[i] == '\\' {
-					i++
-				}
+		from = e
+	}
+	for i := from; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',':
+		case c == '#' && i > 0 && (data[i-1] == ' ' || data[i-1] == '\t' || data[i-1] == '\n'):
+			for i < len(data) && data[i] != '\n' {
+				i++
 			}
-		case '\'':
-			for i++; i < len(data); i++ {
-				if data[i] == '\'' {
-					if i+1 < len(data) && data[i+1] == '\'' {
-						i++
-						continue
-					}
-					break
-				}
-			}
-		case '#':
-			if i > 0 && (data[i-1] == ' ' || data[i-1] == '\t' || data[i-1] == '\n') {
-				for i < len(data) && data[i] != '\n' {
-					i++
-				}
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				return i, nil
-			}
+		case c == closing:
+			return i, nil
+		default:
+			return 0, fmt.Errorf("line %d: cannot find the end of the flow collection", n.Line)
 		}
 	}
 	return 0, fmt.Errorf("line %d: unterminated flow collection", n.Line)
