@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -91,19 +92,21 @@ func (ps *podState) lv() api.LevelVersion {
 // exemption finds what keeps fixers away from a workload: its own annotation first, then
 // the configuration.
 func (e *Engine) exemption(w *kio.Workload) *Exemption {
-	if v, err := kio.ToValue(w.Object); err == nil {
-		if m, ok := v.(map[string]any); ok {
-			if meta, ok := m["metadata"].(map[string]any); ok {
-				if ann, ok := meta["annotations"].(map[string]any); ok {
-					strs := map[string]string{}
-					for k, x := range ann {
-						if s, ok := x.(string); ok {
-							strs[k] = s
-						}
+	var ann *yaml.Node
+	if _, meta := kio.Lookup(w.Object, "metadata"); meta != nil {
+		_, ann = kio.Lookup(meta, "annotations")
+	}
+	if ann != nil {
+		if v, err := kio.ToValue(ann); err == nil {
+			if m, ok := v.(map[string]any); ok {
+				strs := map[string]string{}
+				for k, x := range m {
+					if s, ok := x.(string); ok {
+						strs[k] = s
 					}
-					if x := annotationExemption(strs); x != nil {
-						return x
-					}
+				}
+				if x := annotationExemption(strs); x != nil {
+					return x
 				}
 			}
 		}
@@ -144,6 +147,7 @@ type docState struct {
 	workloads []*podState
 	edits     []kio.Edit
 	final     *kio.Document // the fixed document, parsed in the new file's coordinates
+	finalPods []*podState   // its workloads, decoded
 }
 
 type podState struct {
@@ -208,7 +212,7 @@ func (e *Engine) applyVerified(res *Result, src *kio.Source, docs []*docState) *
 			}
 			if bug != "" {
 				res.Bugs = append(res.Bugs, Report{Path: res.Path, Line: ds.doc.Seg.Line, Object: "document", Message: "psafix bug: the fix did not verify, document left unchanged: " + bug})
-				ds.edits, ds.final = nil, nil
+				ds.edits, ds.final, ds.finalPods = nil, nil, nil
 				for _, w := range ds.workloads {
 					w.changed = false
 				}
@@ -286,7 +290,8 @@ func templateInPlainScalar(d *kio.Document) int {
 		if found > 0 {
 			return
 		}
-		if n.Kind == yaml.ScalarNode && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 && templateAction.MatchString(n.Value) {
+		if n.Kind == yaml.ScalarNode && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 &&
+			strings.IndexByte(n.Value, '{') >= 0 && templateAction.MatchString(n.Value) {
 			found = n.Line
 		}
 		if n.Kind == yaml.MappingNode {
@@ -314,7 +319,7 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 		ps := &podState{w: w, doc: ds.doc.Index, target: e.target(w), exempt: e.exemption(w)}
 		ds.workloads = append(ds.workloads, ps)
 		res.Workloads++
-		ps.meta, ps.spec, ps.err = DecodePod(w)
+		ps.meta, ps.spec, ps.err = podOf(ds.value, w)
 		if ps.err != nil {
 			continue
 		}
@@ -370,18 +375,35 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 
 // DecodePod decodes a workload's pod template into the typed objects PSA checks.
 func DecodePod(w *kio.Workload) (*metav1.ObjectMeta, *corev1.PodSpec, error) {
+	v, err := kio.ToValue(w.Template)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pod template: %w", err)
+	}
+	tmpl, _ := v.(map[string]any)
+	return decodePod(tmpl)
+}
+
+// decodePod decodes a pod template already decoded to values (from the document's value,
+// at the workload's Path).
+func decodePod(tmpl map[string]any) (*metav1.ObjectMeta, *corev1.PodSpec, error) {
 	meta := &metav1.ObjectMeta{}
-	if m := w.PodMeta(); m != nil {
-		if err := decodeInto(m, meta); err != nil {
-			return nil, nil, fmt.Errorf("pod metadata: %w", err)
-		}
+	if err := decodeInto(tmpl["metadata"], meta); err != nil {
+		return nil, nil, fmt.Errorf("pod metadata: %w", err)
 	}
 	spec := &corev1.PodSpec{}
-	if err := decodeInto(w.Spec, spec); err != nil {
+	if err := decodeInto(tmpl["spec"], spec); err != nil {
 		return nil, nil, fmt.Errorf("pod spec: %w", err)
 	}
 	defaultPodSpec(spec)
 	return meta, spec, nil
+}
+
+// podOf decodes workload w of a document whose value is v.
+func podOf(v any, w *kio.Workload) (*metav1.ObjectMeta, *corev1.PodSpec, error) {
+	if tmpl := at(v, w.Path); tmpl != nil {
+		return decodePod(tmpl)
+	}
+	return DecodePod(w)
 }
 
 // defaultPodSpec applies the API server's defaults that admission sees and PSA checks
@@ -395,14 +417,20 @@ func defaultPodSpec(spec *corev1.PodSpec) {
 	}
 }
 
-func decodeInto(n *yaml.Node, out any) error {
-	v, err := kio.ToValue(n)
-	if err != nil {
-		return err
+// decodeInto decodes v into out as the API server would decode its JSON.
+func decodeInto(v any, out any) error {
+	if v == nil {
+		return nil
 	}
-	// Through JSON, as the API server decodes: runtime.DefaultUnstructuredConverter is a
-	// quarter faster here but accepts containerPort: "80" and value: true, which the API
-	// server rejects, and psafix must report such manifests, not fix them.
+	if decodeTyped(v, out) == nil {
+		return nil
+	}
+	// The direct path gave up (a type it does not place exactly like encoding/json, or an
+	// error): start over through JSON, which also words the error.
+	reflect.ValueOf(out).Elem().SetZero()
+	// Through JSON, as the API server decodes: runtime.DefaultUnstructuredConverter
+	// accepts containerPort: "80" and value: true, which the API server rejects, and
+	// psafix must report such manifests, not fix them.
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err

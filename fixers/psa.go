@@ -2,6 +2,7 @@ package fixers
 
 import (
 	"sort"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,6 +25,7 @@ type Finding struct {
 // fixtures.
 type Evaluator struct {
 	checks []policy.Check
+	cache  sync.Map // api.LevelVersion -> []versioned: a handful of levels, asked per pod
 }
 
 // NewEvaluator returns an evaluator over the library's default checks.
@@ -38,6 +40,15 @@ type versioned struct {
 
 // applicable returns the check revisions that apply at lv, sorted by ID.
 func (e *Evaluator) applicable(lv api.LevelVersion) []versioned {
+	if v, ok := e.cache.Load(lv); ok {
+		return v.([]versioned)
+	}
+	out := e.pick(lv)
+	e.cache.Store(lv, out)
+	return out
+}
+
+func (e *Evaluator) pick(lv api.LevelVersion) []versioned {
 	if lv.Level == api.LevelPrivileged {
 		return nil
 	}

@@ -65,21 +65,18 @@ func (e *Engine) remaining(res *Result, docs []*docState) {
 			continue
 		}
 		pods := ds.workloads
-		if nd := ds.final; nd != nil {
-			pods = nil
-			for i, w := range kio.FindWorkloads(nd) {
-				ps := &podState{w: w, doc: ds.doc.Index, target: e.target(w)}
+		if ds.final != nil {
+			pods = ds.finalPods
+			for i, ps := range pods {
 				if i < len(ds.workloads) {
 					ps.changed = ds.workloads[i].changed
 					ps.exempt = ds.workloads[i].exempt
 				}
-				ps.meta, ps.spec, ps.err = DecodePod(w)
 				if ps.err == nil {
 					ps.failing = e.eval.Evaluate(ps.lv(), ps.meta, ps.spec)
 					ps.before = e.attribute(res.Path, ps)
 					ps.passes = e.passes(ps)
 				}
-				pods = append(pods, ps)
 			}
 		}
 		for i, ps := range pods {

@@ -45,7 +45,22 @@ func (e *Engine) verifyFinal(final *kio.Source, seg kio.Segment, ds *docState) s
 	if ds.doc.JSON && !json.Valid(final.Data[seg.Start:seg.End]) && json.Valid(ds.doc.Src.Data[ds.doc.Seg.Start:ds.doc.Seg.End]) {
 		return "the result is no longer valid JSON"
 	}
-	if bug := sameOutsideOwned(ds.doc, nd, ds.value, e.Opts.WritablePaths); bug != "" {
+	var va any
+	if nd.Root != nil {
+		if va, err = kio.ToValue(nd.Root); err != nil {
+			return "cannot decode the result: " + err.Error()
+		}
+	}
+	// The re-check decodes the fixed pods from this value, before the comparison below
+	// masks it.
+	ds.finalPods = nil
+	for _, w := range kio.FindWorkloads(nd) {
+		ps := &podState{w: w, doc: ds.doc.Index, target: e.target(w)}
+		ps.meta, ps.spec, ps.err = podOf(va, w)
+		ds.finalPods = append(ds.finalPods, ps)
+	}
+	if bug := sameOutsideOwned(ds.doc, nd, ds.value, va, e.Opts.WritablePaths); bug != "" {
+		ds.finalPods = nil
 		return bug
 	}
 	ds.final = nd
@@ -57,12 +72,12 @@ func (e *Engine) verifyFinal(final *kio.Source, seg kio.Segment, ds *docState) s
 // and mounts read-only-root adds at the writable paths, AppArmor annotations). It returns
 // what differs, or "".
 func SameOutsideOwned(before, after *kio.Document, writable []string) string {
-	return sameOutsideOwned(before, after, nil, writable)
+	return sameOutsideOwned(before, after, nil, nil, writable)
 }
 
-// sameOutsideOwned is SameOutsideOwned with the original already decoded (vb), when the
-// caller has it.
-func sameOutsideOwned(before, after *kio.Document, vb any, writable []string) string {
+// sameOutsideOwned is SameOutsideOwned with the original and the result already decoded
+// (vb, va), when the caller has them. It masks va in place.
+func sameOutsideOwned(before, after *kio.Document, vb, va any, writable []string) string {
 	tb := before.Src.Data[before.Seg.Start:before.Seg.End]
 	ta := after.Src.Data[after.Seg.Start:after.Seg.End]
 	if diff := cmp.Diff(kio.Comments(tb), kio.Comments(ta)); diff != "" {
@@ -82,9 +97,11 @@ func sameOutsideOwned(before, after *kio.Document, vb any, writable []string) st
 	}
 	// The masks below change the values: work on a copy of a cached original.
 	vb = deepCopy(vb)
-	va, err := kio.ToValue(after.Root)
-	if err != nil {
-		return "cannot decode the result: " + err.Error()
+	if va == nil {
+		var err error
+		if va, err = kio.ToValue(after.Root); err != nil {
+			return "cannot decode the result: " + err.Error()
+		}
 	}
 	for _, w := range kio.FindWorkloads(before) {
 		pb, pa := at(vb, w.Path), at(va, w.Path)

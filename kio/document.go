@@ -25,12 +25,13 @@ type Document struct {
 	// content is then written as JSON too.
 	JSON bool
 
-	order  []*yaml.Node       // pre-order, aliases not followed
-	pos    map[*yaml.Node]int // index in order
-	size   map[*yaml.Node]int // number of nodes in the subtree, the node included
-	parent map[*yaml.Node]*yaml.Node
-	keyOf  map[*yaml.Node]*yaml.Node // mapping value -> its key node
-	lastLn int                       // last line of the segment
+	// The index: one map from node to its place in document order, and per place the
+	// rest. One pre-sized map, not one per relation, as building it is a large part of
+	// editing a document.
+	order  []*yaml.Node         // pre-order, aliases not followed
+	pos    map[*yaml.Node]int32 // index in order
+	facts  []nodeFacts          // by index in order
+	lastLn int                  // last line of the segment
 }
 
 // ParseError is a document that is not valid YAML, located in its file.
@@ -93,7 +94,9 @@ func ParseDocument(src *Source, seg Segment, index int) (*Document, error) {
 	if d.Root == nil {
 		return d, nil
 	}
-	shift(d.Root, seg.Line-1, map[*yaml.Node]bool{})
+	if seg.Line > 1 {
+		shift(d.Root, seg.Line-1)
+	}
 	if jsonSlash {
 		d.fixJSONEscapes()
 	}
@@ -139,15 +142,19 @@ func onlyDirectivesOrComments(text []byte) bool {
 }
 
 // shift moves the nodes' lines from segment to file coordinates.
-func shift(n *yaml.Node, by int, seen map[*yaml.Node]bool) {
-	if seen[n] {
-		return
-	}
-	seen[n] = true
+func shift(n *yaml.Node, by int) {
+	// Content is a tree: an alias is its own node pointing elsewhere, never a shared child.
 	n.Line += by
 	for _, c := range n.Content {
-		shift(c, by, seen)
+		shift(c, by)
 	}
+}
+
+// nodeFacts is what the index knows of one node.
+type nodeFacts struct {
+	parent int32      // index of the parent in order, -1 for the root
+	size   int32      // number of nodes in the subtree, the node included
+	key    *yaml.Node // for a mapping value, its key
 }
 
 // index builds the maps the editor needs, on first use: most parsed documents are only read.
@@ -155,37 +162,63 @@ func (d *Document) index() {
 	if d.pos != nil || d.Root == nil {
 		return
 	}
-	d.pos = map[*yaml.Node]int{}
-	d.size = map[*yaml.Node]int{}
-	d.parent = map[*yaml.Node]*yaml.Node{}
-	d.keyOf = map[*yaml.Node]*yaml.Node{}
-	var walk func(n *yaml.Node)
-	walk = func(n *yaml.Node) {
-		d.pos[n] = len(d.order)
-		d.order = append(d.order, n)
-		for i, c := range n.Content {
-			d.parent[c] = n
-			if n.Kind == yaml.MappingNode && i%2 == 1 {
-				d.keyOf[c] = n.Content[i-1]
-			}
-			walk(c)
+	count := 0
+	var counter func(n *yaml.Node)
+	counter = func(n *yaml.Node) {
+		count++
+		for _, c := range n.Content {
+			counter(c)
 		}
-		d.size[n] = len(d.order) - d.pos[n]
 	}
-	walk(d.Root)
+	counter(d.Root)
+	d.pos = make(map[*yaml.Node]int32, count)
+	d.order = make([]*yaml.Node, 0, count)
+	d.facts = make([]nodeFacts, 0, count)
+	var walk func(n *yaml.Node, parent int32, key *yaml.Node)
+	walk = func(n *yaml.Node, parent int32, key *yaml.Node) {
+		i := int32(len(d.order))
+		d.pos[n] = i
+		d.order = append(d.order, n)
+		d.facts = append(d.facts, nodeFacts{parent: parent, key: key})
+		for j, c := range n.Content {
+			var k *yaml.Node
+			if n.Kind == yaml.MappingNode && j%2 == 1 {
+				k = n.Content[j-1]
+			}
+			walk(c, i, k)
+		}
+		d.facts[i].size = int32(len(d.order)) - i
+	}
+	walk(d.Root, -1, nil)
+}
+
+// parentOf returns the node that holds n, or nil (for the root, or a node not in d).
+func (d *Document) parentOf(n *yaml.Node) *yaml.Node {
+	if i, ok := d.pos[n]; ok && d.facts[i].parent >= 0 {
+		return d.order[d.facts[i].parent]
+	}
+	return nil
+}
+
+// keyOf returns the key node of a mapping value, or nil.
+func (d *Document) keyOf(n *yaml.Node) *yaml.Node {
+	if i, ok := d.pos[n]; ok {
+		return d.facts[i].key
+	}
+	return nil
 }
 
 // Parent returns the node that holds n (for a mapping value: the mapping).
-func (d *Document) Parent(n *yaml.Node) *yaml.Node { d.index(); return d.parent[n] }
+func (d *Document) Parent(n *yaml.Node) *yaml.Node { d.index(); return d.parentOf(n) }
 
 // KeyOf returns the key node of a mapping value.
-func (d *Document) KeyOf(n *yaml.Node) *yaml.Node { d.index(); return d.keyOf[n] }
+func (d *Document) KeyOf(n *yaml.Node) *yaml.Node { d.index(); return d.keyOf(n) }
 
 // Depth returns how many ancestors n has.
 func (d *Document) Depth(n *yaml.Node) int {
 	d.index()
 	depth := 0
-	for p := d.parent[n]; p != nil; p = d.parent[p] {
+	for p := d.parentOf(n); p != nil; p = d.parentOf(p) {
 		depth++
 	}
 	return depth
@@ -194,7 +227,7 @@ func (d *Document) Depth(n *yaml.Node) int {
 // inFlow reports whether n is written inside a flow collection (or is one).
 func (d *Document) inFlow(n *yaml.Node) bool {
 	d.index()
-	for p := n; p != nil; p = d.parent[p] {
+	for p := n; p != nil; p = d.parentOf(p) {
 		if (p.Kind == yaml.MappingNode || p.Kind == yaml.SequenceNode) && p.Style&yaml.FlowStyle != 0 {
 			return true
 		}
@@ -253,12 +286,13 @@ func isEmptyFlow(n *yaml.Node) bool {
 
 // lastDescendant returns the last node of n's subtree in document order.
 func (d *Document) lastDescendant(n *yaml.Node) *yaml.Node {
-	return d.order[d.pos[n]+d.size[n]-1]
+	i := d.pos[n]
+	return d.order[i+d.facts[i].size-1]
 }
 
 // following returns the first node after n's subtree in document order, or nil.
 func (d *Document) following(n *yaml.Node) *yaml.Node {
-	i := d.pos[n] + d.size[n]
+	i := int(d.pos[n] + d.facts[d.pos[n]].size)
 	if i < len(d.order) {
 		return d.order[i]
 	}
@@ -286,7 +320,7 @@ func (d *Document) EndLine(n *yaml.Node) int {
 			end = e
 		}
 	}
-	if k := d.keyOf[last]; k != nil && IsNull(last) && k.Line == end {
+	if k := d.keyOf(last); k != nil && IsNull(last) && k.Line == end {
 		end = d.NullTail(k)
 	}
 	return end
@@ -312,7 +346,7 @@ func (d *Document) NullTail(k *yaml.Node) int {
 // its line with the content below, the dash's line.
 func (d *Document) StartLine(n *yaml.Node) int {
 	d.index()
-	p := d.parent[n]
+	p := d.parentOf(n)
 	if p == nil || p.Kind != yaml.SequenceNode || p.Style&yaml.FlowStyle != 0 || d.dashColumn(n) >= 0 {
 		return n.Line
 	}

@@ -231,7 +231,7 @@ func (e *Editor) Anchored() []string {
 	seen := map[*yaml.Node]bool{}
 	var out []string
 	for _, n := range e.order {
-		for a := n; a != nil; a = e.d.parent[a] {
+		for a := n; a != nil; a = e.d.parentOf(a) {
 			if a.Anchor != "" && !seen[a] {
 				seen[a] = true
 				out = append(out, fmt.Sprintf("&%s at line %d", a.Anchor, a.Line))
@@ -363,7 +363,7 @@ func (e *Editor) nullToken(colon int) (int, int) {
 
 // fillNull writes a value where a key has none ("securityContext:", "~", "null").
 func (e *Editor) fillNull(n *yaml.Node, f *fill) ([]Edit, error) {
-	k := e.d.keyOf[n]
+	k := e.d.keyOf(n)
 	if k == nil || e.d.inFlow(n) {
 		return nil, fmt.Errorf("line %d: cannot fill this null value", n.Line)
 	}
@@ -410,10 +410,10 @@ func (e *Editor) addKeys(n *yaml.Node, m *Map) ([]Edit, error) {
 		return nil, nil
 	}
 	if n.Style&yaml.FlowStyle != 0 || e.d.JSON {
-		if len(n.Content) == 0 && !e.d.JSON && !e.d.inFlow(e.d.parent[n]) && e.d.keyOf[n] != nil {
+		if len(n.Content) == 0 && !e.d.JSON && !e.d.inFlow(e.d.parentOf(n)) && e.d.keyOf(n) != nil {
 			return e.emptyFlowToBlock(n, renderBlockMap)
 		}
-		if k := e.d.keyOf[n]; len(n.Content) == 0 && e.d.JSON && k != nil && e.multiLine(e.d.parent[n]) {
+		if k := e.d.keyOf(n); len(n.Content) == 0 && e.d.JSON && k != nil && e.multiLine(e.d.parentOf(n)) {
 			// "key": {} in pretty-printed JSON becomes a pretty-printed object.
 			close, err := e.d.flowEnd(n)
 			if err != nil {
@@ -437,6 +437,9 @@ func (e *Editor) addKeys(n *yaml.Node, m *Map) ([]Edit, error) {
 			return out
 		})
 	}
+	if e.explicitKeys(n) {
+		return nil, fmt.Errorf("line %d: a mapping with explicit keys (\"? key\") is not edited", n.Content[0].Line)
+	}
 	st := e.d.StyleAt(n)
 	col := n.Content[0].Column - 1
 	end := e.d.EndLine(n)
@@ -444,6 +447,20 @@ func (e *Editor) addKeys(n *yaml.Node, m *Map) ([]Edit, error) {
 		return nil, err
 	}
 	return []Edit{e.insertLines(end, renderBlockMap(m, col, st))}, nil
+}
+
+// explicitKeys reports a block mapping with a key written "? key": such a key does not
+// start at the mapping's indentation, so that neither it nor a new key placed by it can be
+// trusted to land in the mapping.
+func (e *Editor) explicitKeys(n *yaml.Node) bool {
+	first := n.Content[0]
+	for i := 0; i < len(n.Content); i += 2 {
+		if n.Content[i].Column != first.Column {
+			return true
+		}
+	}
+	lineStart := e.d.Src.Offset(first.Line, 1)
+	return bytes.IndexByte(e.d.Src.Data[lineStart:e.d.start(first)], '?') >= 0
 }
 
 // regular checks that no content line of a block collection is indented less than its
@@ -459,7 +476,7 @@ func (e *Editor) regular(from, to, col int) error {
 
 // emptyFlowToBlock turns "key: {}" or "key: []" into a block collection under key.
 func (e *Editor) emptyFlowToBlock(n *yaml.Node, render func(*Map, int, Style) []string) ([]Edit, error) {
-	k := e.d.keyOf[n]
+	k := e.d.keyOf(n)
 	colon, err := e.d.afterColon(k)
 	if err != nil {
 		return nil, err
@@ -490,8 +507,8 @@ func (e *Editor) multiLine(n *yaml.Node) bool {
 
 // jsonStep guesses the indentation step of a JSON document from a nested member.
 func (e *Editor) jsonStep(n *yaml.Node) int {
-	for p := n; p != nil; p = e.d.parent[p] {
-		if pp := e.d.parent[p]; pp != nil && len(p.Content) > 0 && len(pp.Content) > 0 && p.Content[0].Line > p.Line {
+	for p := n; p != nil; p = e.d.parentOf(p) {
+		if pp := e.d.parentOf(p); pp != nil && len(p.Content) > 0 && len(pp.Content) > 0 && p.Content[0].Line > p.Line {
 			if s := p.Content[0].Column - pp.Content[0].Column; s > 0 && pp.Kind == yaml.MappingNode && p.Kind == yaml.MappingNode {
 				return s
 			}
@@ -545,7 +562,7 @@ func (e *Editor) editSeq(n *yaml.Node, f *fill) ([]Edit, error) {
 		return edits, nil
 	}
 	if n.Style&yaml.FlowStyle != 0 || e.d.JSON {
-		if len(n.Content) == 0 && !e.d.JSON && !e.d.inFlow(e.d.parent[n]) && e.d.keyOf[n] != nil {
+		if len(n.Content) == 0 && !e.d.JSON && !e.d.inFlow(e.d.parentOf(n)) && e.d.keyOf(n) != nil {
 			return e.emptyFlowToBlock(n, nil)
 		}
 		es, err := e.flowInsert(n, len(f.items), func(col int, multi bool) []string {
@@ -599,7 +616,7 @@ func (e *Editor) removeItems(n *yaml.Node, removed map[int]bool) ([]Edit, error)
 	}
 	if len(removed) == len(n.Content) {
 		// An empty block sequence has no block form: write "key: []".
-		k := e.d.keyOf[n]
+		k := e.d.keyOf(n)
 		if k == nil {
 			return nil, fmt.Errorf("line %d: cannot empty this sequence", n.Line)
 		}

@@ -83,7 +83,7 @@ func (d *Document) scalarRange(n *yaml.Node) (int, int, error) {
 
 func (d *Document) isKey(n *yaml.Node) bool {
 	d.index()
-	p := d.parent[n]
+	p := d.parentOf(n)
 	if p == nil || p.Kind != yaml.MappingNode {
 		return false
 	}

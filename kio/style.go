@@ -46,7 +46,7 @@ func (d *Document) StyleAt(n *yaml.Node) Style {
 			visit(m)
 		}
 	}
-	for a := n; a != nil && !(haveStep && haveSeq); a = d.parent[a] {
+	for a := n; a != nil && !(haveStep && haveSeq); a = d.parentOf(a) {
 		search(a)
 	}
 	if !haveStep {
