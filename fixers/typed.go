@@ -50,7 +50,7 @@ func place(v any, rv reflect.Value) error {
 		}
 		return place(v, rv.Elem())
 	}
-	if pt := reflect.PointerTo(rv.Type()); pt.Implements(jsonUnmarshaler) || pt.Implements(textUnmarshaler) {
+	if customDecoder(rv.Type()) {
 		// Quantities, IntOrStrings, Times: their own decoders, on this value's JSON.
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -169,6 +169,20 @@ func place(v any, rv reflect.Value) error {
 		return nil
 	}
 	return errSlow
+}
+
+var customCache sync.Map // reflect.Type -> bool
+
+// customDecoder reports whether *t decodes its own JSON (or text), as resource.Quantity,
+// intstr.IntOrString and metav1.Time do. Cached: Implements is slow next to the rest.
+func customDecoder(t reflect.Type) bool {
+	if c, ok := customCache.Load(t); ok {
+		return c.(bool)
+	}
+	pt := reflect.PointerTo(t)
+	c := pt.Implements(jsonUnmarshaler) || pt.Implements(textUnmarshaler)
+	customCache.Store(t, c)
+	return c
 }
 
 // fieldAt returns the field at index, allocating embedded struct pointers on the way as
