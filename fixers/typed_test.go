@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/psafix/psafix/kio"
+	"github.com/psafix/psafix/kio/kiotest"
 )
 
 // viaJSON is the reference: the decoded YAML written as JSON and read back by encoding/json.
@@ -157,4 +158,46 @@ func TestDecodeTypedSameAsJSON(t *testing.T) {
 		t.Fatalf("only %d pod templates found", pods)
 	}
 	t.Logf("%d pod templates, %d decoded on the direct path, the same as encoding/json", pods, direct)
+}
+
+// BenchmarkDecodePod decodes generated Deployments' pod templates into the typed objects PSA
+// checks, from already decoded YAML values: "direct" is decodeTyped, "json" the JSON round
+// trip it replaces. (make bench)
+func BenchmarkDecodePod(b *testing.B) {
+	var tmpls []map[string]any
+	for _, d := range kiotest.Deployments(100, 1) {
+		src := kio.NewSource(d)
+		doc, err := kio.ParseDocument(src, kio.Split(src.Data)[0], 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		v, err := kio.ToValue(doc.Root)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, w := range kio.FindWorkloads(doc) {
+			tmpls = append(tmpls, at(v, w.Path))
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		decode func(v, out any) error
+	}{{"direct", decodeTyped}, {"json", viaJSON}} {
+		b.Run(c.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				t := tmpls[i%len(tmpls)]
+				if err := c.decode(t["metadata"], &metav1.ObjectMeta{}); err != nil {
+					b.Fatal(err)
+				}
+				if err := c.decode(t["spec"], &corev1.PodSpec{}); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			if s := b.Elapsed().Seconds(); s > 0 {
+				b.ReportMetric(float64(i)/s, "pods/s")
+			}
+		})
+	}
 }
