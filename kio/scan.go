@@ -12,7 +12,14 @@ func (d *Document) start(n *yaml.Node) int {
 	off := d.Src.Offset(n.Line, n.Column)
 	data := d.Src.Data
 	for off < len(data) && (data[off] == '&' || data[off] == '!') {
-		for off < len(data) && data[off] != ' ' && data[off] != '\n' && data[off] != '\r' {
+		// An anchor or tag ends at white space or a flow indicator ({a: &x} holds a null);
+		// a verbatim tag (!<tag:yaml.org,2002:str>) at its '>'.
+		if off+1 < len(data) && data[off] == '!' && data[off+1] == '<' {
+			for off < len(data) && data[off] != '>' {
+				off++
+			}
+		}
+		for off < len(data) && !isTokenEnd(data[off]) {
 			off++
 		}
 		for off < len(data) && (data[off] == ' ' || data[off] == '\t') {
@@ -168,6 +175,14 @@ func (d *Document) endOffset(n *yaml.Node) (int, error) {
 		return e + 1, err
 	}
 	return 0, fmt.Errorf("line %d: block node inside a flow collection", n.Line)
+}
+
+func isTokenEnd(c byte) bool {
+	switch c {
+	case ' ', '\t', '\r', '\n', ',', '[', ']', '{', '}':
+		return true
+	}
+	return false
 }
 
 func isFlowStop(c byte) bool {

@@ -1,5 +1,6 @@
 // Package kiotest generates realistic Kubernetes manifests for benchmarks and for timing the
-// CLI by hand (cmd/psafix-gen): Deployments written the many ways people write them.
+// CLI by hand (cmd/psafix-gen): Deployments written the many ways people write them. It also
+// holds the file helpers psafix's tests share (golden files, copied trees).
 package kiotest
 
 import (

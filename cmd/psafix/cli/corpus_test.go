@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
+	"github.com/psafix/psafix/kio/kiotest"
 )
 
 // copyTree copies src into a new temporary folder and returns the folder and the files'
@@ -22,23 +22,7 @@ import (
 func copyTree(t *testing.T, src string) (string, map[string][]byte) {
 	t.Helper()
 	dst := t.TempDir()
-	files := map[string][]byte{}
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		files[target] = b
-		return os.WriteFile(target, b, 0o644)
-	})
+	files, err := kiotest.CopyTree(src, dst, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/psafix/psafix/diffview"
 	"github.com/psafix/psafix/kio"
+	"github.com/psafix/psafix/kio/kiotest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files (never the inputs)")
@@ -122,19 +123,7 @@ func unchangedDocsIdentical(t *testing.T, in, out []byte) {
 
 func compare(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./... -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (-want +got):\n%s", path, cmp.Diff(string(want), got))
-	}
+	kiotest.Golden(t, path, got, *update, "run go test ./... -update to create it")
 }
 
 // TestGolden runs every case under fixtures/ whose input is in the repository.

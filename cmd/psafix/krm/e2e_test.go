@@ -15,6 +15,7 @@ import (
 
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
+	"github.com/psafix/psafix/kio/kiotest"
 )
 
 // kustomizeVersion is the kustomize the end-to-end test runs. Newer ones need Go 1.27.
@@ -87,22 +88,7 @@ func copyTree(t *testing.T, src, dst, psafix string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(target, data, 0o644); err != nil {
-			return err
-		}
+	_, err = kiotest.CopyTree(src, dst, func(target string, d fs.DirEntry) error {
 		if d.Name() == "psafix.yaml" {
 			return os.WriteFile(filepath.Join(filepath.Dir(target), "psafix"), bin, 0o755)
 		}

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/psafix/psafix/kio"
+	"github.com/psafix/psafix/kio/kiotest"
 )
 
 var update = flag.Bool("update", false, "rewrite the want files of testdata/resourcelist (never the inputs)")
@@ -27,19 +28,7 @@ func run(input []byte) (string, string, int) {
 
 func compare(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./cmd/psafix/krm -run TestResourceLists -update creates it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (-want +got):\n%s", path, cmp.Diff(string(want), got))
-	}
+	kiotest.Golden(t, path, got, *update, "go test ./cmd/psafix/krm -run TestResourceLists -update creates it")
 }
 
 // TestResourceLists runs the function on each testdata/resourcelist/*/input.yaml and
