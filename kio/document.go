@@ -100,9 +100,39 @@ func ParseDocument(src *Source, seg Segment, index int) (*Document, error) {
 	if jsonSlash {
 		d.fixJSONEscapes()
 	}
+	if line := d.afterFlowRoot(); line > 0 {
+		return nil, &ParseError{Line: line, Msg: "content after the end of the document's flow collection"}
+	}
 	first := bytes.TrimLeft(text, " \t\r\n")
 	d.JSON = d.Root.Kind == yaml.MappingNode && d.Root.Style&yaml.FlowStyle != 0 && len(first) > 0 && first[0] == '{'
 	return d, nil
+}
+
+// afterFlowRoot returns the line of any content after a root flow collection's closing
+// bracket, or 0. yaml.v3 ignores such text ({a: 1}}x), which other YAML readers reject and
+// which would mislead psafix's scanners.
+func (d *Document) afterFlowRoot() int {
+	r := d.Root
+	if (r.Kind != yaml.MappingNode && r.Kind != yaml.SequenceNode) || r.Style&yaml.FlowStyle == 0 {
+		return 0
+	}
+	end, err := d.flowEnd(r)
+	if err != nil {
+		return 0 // not found: the editor refuses to edit inside, so nothing relies on it
+	}
+	data := d.Src.Data
+	for i := end + 1; i < d.Seg.End; i++ {
+		switch data[i] {
+		case ' ', '\t', '\r', '\n':
+		case '#':
+			for i < d.Seg.End && data[i] != '\n' {
+				i++
+			}
+		default:
+			return d.Src.LineOf(i)
+		}
+	}
+	return 0
 }
 
 // oddLineBreak finds a line break other than LF and CRLF: a lone CR, or the NEL, LS and PS
