@@ -29,6 +29,19 @@ func FuzzFixFile(f *testing.F) {
 	}
 	engine := NewEngine(DefaultOptions())
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The direct pod decoder agrees with encoding/json wherever it answers.
+		src := kio.NewSource(data)
+		for i, seg := range kio.Split(src.Data) {
+			if d, err := kio.ParseDocument(src, seg, i); err == nil && d.Root != nil {
+				if v, err := kio.ToValue(d.Root); err == nil {
+					for _, w := range kio.FindWorkloads(d) {
+						if tmpl := at(v, w.Path); tmpl != nil {
+							sameAsJSON(t, "fuzz", tmpl)
+						}
+					}
+				}
+			}
+		}
 		res := engine.FixFile("fuzz.yaml", data)
 		if res.Err != nil {
 			if res.New != nil {
@@ -46,9 +59,9 @@ func FuzzFixFile(f *testing.F) {
 		if res.New == nil {
 			return
 		}
-		src := kio.NewSource(res.New)
-		for i, seg := range kio.Split(src.Data) {
-			if _, err := kio.ParseDocument(src, seg, i); err != nil {
+		out := kio.NewSource(res.New)
+		for i, seg := range kio.Split(out.Data) {
+			if _, err := kio.ParseDocument(out, seg, i); err != nil {
 				t.Fatalf("output does not parse: %v\n--- input\n%s\n--- output\n%s", err, data, res.New)
 			}
 		}

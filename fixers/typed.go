@@ -93,7 +93,7 @@ func place(v any, rv reflect.Value) error {
 		return nil
 	case reflect.Map:
 		m, ok := v.(map[string]any)
-		if !ok || rv.Type().Key().Kind() != reflect.String {
+		if !ok || rv.Type().Key().Kind() != reflect.String || customDecoder(rv.Type().Key()) {
 			return errSlow
 		}
 		if rv.IsNil() {
