@@ -1,13 +1,16 @@
 package cli
 
-// process runs work on up to jobs inputs at once and hands the results to emit in input
-// order. At most jobs results wait to be emitted, so memory is bounded by the largest files
+// process runs work on the inputs, at most jobs at once, then finish (the I/O-bound tail of
+// a file's processing: writing it, which ends in an fsync) outside that limit, so that a
+// worker waiting for the disk does not hold a CPU's worth of work back. Results go to emit in
+// input order. At most 4×jobs files are in flight, so memory is bounded by the largest files
 // times the worker count, never by the size of the tree.
-func process[T any](inputs []input, jobs int, work func(input) T, emit func(T)) {
+func process[T any](inputs []input, jobs int, work func(input) T, finish func(T), emit func(T)) {
 	if jobs < 1 {
 		jobs = 1
 	}
-	slots := make(chan struct{}, jobs)
+	cpu := make(chan struct{}, jobs)
+	slots := make(chan struct{}, 4*jobs)
 	results := make([]chan T, len(inputs))
 	for i := range results {
 		results[i] = make(chan T, 1)
@@ -15,7 +18,15 @@ func process[T any](inputs []input, jobs int, work func(input) T, emit func(T)) 
 	go func() {
 		for i, in := range inputs {
 			slots <- struct{}{}
-			go func() { results[i] <- work(in) }()
+			go func() {
+				cpu <- struct{}{}
+				t := work(in)
+				<-cpu
+				if finish != nil {
+					finish(t)
+				}
+				results[i] <- t
+			}()
 		}
 	}()
 	for i := range inputs {

@@ -78,7 +78,7 @@ func (r *run) main(args []string) (int, error) {
 	r.all.edits = map[string]map[int][]kio.Edit{}
 	r.progress = r.flags.format == formatText && len(inputs) > 1 && isTerminal(r.stderr)
 	r.total = len(inputs)
-	process(inputs, r.flags.jobs, func(in input) *outcome { return r.work(engine, in) }, r.emit)
+	process(inputs, r.flags.jobs, func(in input) *outcome { return r.work(engine, in) }, r.finish, r.emit)
 	if r.progress {
 		fmt.Fprint(r.stderr, "\r\033[K")
 	}
@@ -267,13 +267,17 @@ func (r *run) work(engine *fixers.Engine, in input) *outcome {
 	if r.check || res.Err != nil || !res.Changed() {
 		return o
 	}
-	switch {
-	case r.flags.write:
-		o.writeErr = kio.WriteFile(res.Path, res.Old, res.New)
-	case r.flags.diff:
+	if r.flags.diff {
 		o.diff = diffview.Unified(diffPath(res.Path), diffPath(res.Path), res.Old, res.New, 3)
 	}
 	return o
+}
+
+// finish writes a changed file: on the workers, outside the CPU limit (see process).
+func (r *run) finish(o *outcome) {
+	if r.flags.write && !r.check && o.Err == nil && o.Changed() {
+		o.writeErr = kio.WriteFile(o.Path, o.Old, o.New)
+	}
 }
 
 // emit prints one outcome; outcomes arrive in input order.
