@@ -281,12 +281,10 @@ func fieldsOf(t reflect.Type) *structFields {
 				n++
 			}
 		}
+		// Ambiguous (n > 1): encoding/json drops the name; it is in lower, so a key that
+		// could be it goes the JSON way.
 		if n == 1 {
 			s.byName[name] = best.field
-		} else {
-			// Ambiguous: encoding/json drops the name. Make any key that could be it go
-			// the JSON way.
-			s.lower[strings.ToLower(name)] = true
 		}
 	}
 	fieldCache.Store(t, s)
