@@ -2,7 +2,7 @@ package fixers
 
 import (
 	"encoding/json"
-	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/google/go-cmp/cmp"
@@ -52,7 +52,7 @@ func (e *Engine) verifyFinal(final *kio.Source, seg kio.Segment, ds *docState) s
 		}
 	}
 	// The re-check decodes the fixed pods from this value, before the comparison below
-	// masks it.
+	// aligns it with the original.
 	ds.finalPods = nil
 	for _, w := range kio.FindWorkloads(nd) {
 		ps := &podState{w: w, doc: ds.doc.Index, target: e.target(w)}
@@ -68,7 +68,7 @@ func (e *Engine) verifyFinal(final *kio.Source, seg kio.Segment, ds *docState) s
 }
 
 // SameOutsideOwned compares a document before and after a fix: same comments, and the same
-// object once the fields the fixers own are masked (securityContexts, the emptyDir volumes
+// object once the fields the fixers own are set aside (securityContexts, the emptyDir volumes
 // and mounts read-only-root adds at the writable paths, AppArmor annotations). It returns
 // what differs, or "".
 func SameOutsideOwned(before, after *kio.Document, writable []string) string {
@@ -76,12 +76,13 @@ func SameOutsideOwned(before, after *kio.Document, writable []string) string {
 }
 
 // sameOutsideOwned is SameOutsideOwned with the original and the result already decoded
-// (vb, va), when the caller has them. It masks va in place.
+// (vb, va), when the caller has them. It changes va (see alignOwned) and never vb, which
+// the caller keeps.
 func sameOutsideOwned(before, after *kio.Document, vb, va any, writable []string) string {
 	tb := before.Src.Data[before.Seg.Start:before.Seg.End]
 	ta := after.Src.Data[after.Seg.Start:after.Seg.End]
-	if diff := cmp.Diff(kio.Comments(tb), kio.Comments(ta)); diff != "" {
-		return "comments changed (-before +after):\n" + diff
+	if cb, ca := kio.Comments(tb), kio.Comments(ta); !slices.Equal(cb, ca) {
+		return "comments changed (-before +after):\n" + cmp.Diff(cb, ca)
 	}
 	if (before.Root == nil) != (after.Root == nil) {
 		return "the document appeared or vanished"
@@ -95,8 +96,6 @@ func sameOutsideOwned(before, after *kio.Document, vb, va any, writable []string
 			return "cannot decode the original: " + err.Error()
 		}
 	}
-	// The masks below change the values: work on a copy of a cached original.
-	vb = deepCopy(vb)
 	if va == nil {
 		var err error
 		if va, err = kio.ToValue(after.Root); err != nil {
@@ -108,32 +107,47 @@ func sameOutsideOwned(before, after *kio.Document, vb, va any, writable []string
 		if pb == nil || pa == nil {
 			return "the pod template moved"
 		}
-		maskOwned(pb, pa, writable)
+		alignOwned(pb, pa, writable)
 	}
-	if !reflect.DeepEqual(vb, va) {
+	if !equal(vb, va) {
 		// Only a failure pays for go-cmp's readable diff.
 		return "a field outside the security fields changed (-before +after):\n" + cmp.Diff(vb, va)
 	}
 	return ""
 }
 
-// deepCopy copies decoded values (maps and slices; scalars are immutable).
-func deepCopy(v any) any {
-	switch x := v.(type) {
+// equal is reflect.DeepEqual for decoded values (maps, lists and comparable scalars; NaN is
+// decoded as its text), at a fraction of the cost: the comparison runs on every fixed document.
+func equal(a, b any) bool {
+	switch x := a.(type) {
 	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = deepCopy(e)
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
 		}
-		return m
+		for k, v := range x {
+			if w, ok := y[k]; !ok || !equal(v, w) {
+				return false
+			}
+		}
+		return true
 	case []any:
-		l := make([]any, len(x))
-		for i, e := range x {
-			l[i] = deepCopy(e)
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
 		}
-		return l
+		for i := range x {
+			if !equal(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
 	}
-	return v
+	switch b.(type) {
+	case map[string]any, []any:
+		return false
+	}
+	return a == b
 }
 
 // at follows a path of keys and indexes through decoded values to a mapping.
@@ -158,18 +172,23 @@ func at(v any, path []any) map[string]any {
 	return m
 }
 
-// maskOwned removes from a pod template, before and after a fix, what the fixers may change:
-// securityContexts, the emptyDir volumes and mounts read-only-root adds, and AppArmor
-// annotations. Whatever differs after that is a change psafix must not make.
-func maskOwned(before, after map[string]any, writable []string) {
-	for _, t := range []map[string]any{before, after} {
-		if meta, ok := t["metadata"].(map[string]any); ok {
-			if ann, ok := meta["annotations"].(map[string]any); ok {
-				for k := range ann {
-					if strings.HasPrefix(k, appArmorAnnotationPrefix) || strings.HasPrefix(k, seccompAnnotationPod) || strings.HasPrefix(k, seccompAnnotationContainer) {
-						delete(ann, k)
-					}
-				}
+// alignOwned makes a pod template after a fix agree with the one before wherever the fixers
+// may write: securityContexts and AppArmor/seccomp annotations take their old values (or go,
+// where there were none), and the emptyDir volumes and mounts read-only-root adds are
+// dropped. Whatever differs after that is a change psafix must not make. Only after changes:
+// the original is the caller's, and copying it for every check would cost more than the
+// check.
+func alignOwned(before, after map[string]any, writable []string) {
+	if aa := annotations(after); aa != nil {
+		ab := annotations(before)
+		for k := range aa {
+			if ownedAnnotation(k) {
+				restore(ab, aa, k)
+			}
+		}
+		for k := range ab {
+			if ownedAnnotation(k) {
+				restore(ab, aa, k)
 			}
 		}
 	}
@@ -178,20 +197,37 @@ func maskOwned(before, after map[string]any, writable []string) {
 	if sb == nil || sa == nil {
 		return
 	}
-	delete(sb, "securityContext")
-	delete(sa, "securityContext")
+	restore(sb, sa, "securityContext")
 	dropAdded(sb, sa, "volumes", func(item map[string]any) bool {
 		_, empty := item["emptyDir"]
 		return len(item) == 2 && empty
 	})
 	ContainerPairs(sb, sa, func(_ string, _ int, cb, ca map[string]any) {
-		delete(cb, "securityContext")
-		delete(ca, "securityContext")
+		restore(cb, ca, "securityContext")
 		dropAdded(cb, ca, "volumeMounts", func(item map[string]any) bool {
 			mp, _ := item["mountPath"].(string)
 			return len(item) == 2 && containsStr(writable, mp)
 		})
 	})
+}
+
+// restore sets after[key] back to before[key], or removes it when before has no such key.
+func restore(before, after map[string]any, key string) {
+	if v, ok := before[key]; ok {
+		after[key] = v
+	} else {
+		delete(after, key)
+	}
+}
+
+func annotations(tmpl map[string]any) map[string]any {
+	meta, _ := tmpl["metadata"].(map[string]any)
+	ann, _ := meta["annotations"].(map[string]any)
+	return ann
+}
+
+func ownedAnnotation(k string) bool {
+	return strings.HasPrefix(k, appArmorAnnotationPrefix) || strings.HasPrefix(k, seccompAnnotationPod) || strings.HasPrefix(k, seccompAnnotationContainer)
 }
 
 // ContainerPairs calls fn for each container of a decoded pod spec before and after a fix,
@@ -246,7 +282,7 @@ func dropAdded(before, after map[string]any, key string, ours func(map[string]an
 
 func containsValue(l []any, v any) bool {
 	for _, x := range l {
-		if cmp.Equal(x, v) {
+		if equal(x, v) {
 			return true
 		}
 	}

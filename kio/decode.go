@@ -66,8 +66,7 @@ func toValue(n *yaml.Node, depth int, budget *int) (any, error) {
 		}
 		return out, nil
 	case yaml.MappingNode:
-		out := map[string]any{}
-		seen := map[string]bool{}
+		out := make(map[string]any, len(n.Content)/2)
 		var merges []*yaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
@@ -76,10 +75,10 @@ func toValue(n *yaml.Node, depth int, budget *int) (any, error) {
 				continue
 			}
 			key := k.Value
-			if seen[key] {
+			// Merged keys are added below, so out holds only the mapping's own keys here.
+			if _, dup := out[key]; dup {
 				return nil, &LineError{Line: k.Line, Msg: fmt.Sprintf("duplicate key %q", key)}
 			}
-			seen[key] = true
 			val, err := toValue(v, depth+1, budget)
 			if err != nil {
 				return nil, err
