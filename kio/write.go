@@ -2,17 +2,93 @@ package kio
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"time"
 )
 
+// Snapshot is a file as psafix read it: its bytes, and what identifies that version on disk
+// (device, inode, size, modification and change times), so that WriteFile can tell without
+// reading the file again that nobody changed it since. A Snapshot that has only Data
+// (standard input, a test, a platform without those times) is checked by content.
+type Snapshot struct {
+	Data []byte
+	id   fileID
+	// settled: id is known, and the file was last changed well before it was read, so a
+	// later change cannot carry the same times (see racyWindow).
+	settled bool
+}
+
+// racyWindow: a file changed less than this before psafix read it is compared by content
+// before it is replaced, as git does for its racily clean files: a change right after the
+// read could fall in the same timestamp tick (coarse kernel clocks, 2-second FAT times, the
+// clock of an NFS server).
+var racyWindow = 2 * time.Second // a variable for the tests
+
+// ErrTooLarge is a file over the size ReadFile was given; it is not read.
+var ErrTooLarge = errors.New("file too large")
+
+// ReadFile reads a file with one read where its size is known, and refuses, unread, a file
+// larger than max bytes.
+func ReadFile(path string, max int64) (Snapshot, error) {
+	start := time.Now()
+	f, err := os.Open(path)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return Snapshot{}, err
+	}
+	if info.Size() > max {
+		return Snapshot{}, ErrTooLarge
+	}
+	// One byte more than the size, so that the read that fills the buffer is the last one
+	// (the file may have grown, or be a pipe reporting no size).
+	data := make([]byte, 0, info.Size()+1)
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return Snapshot{}, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+	}
+	snap := Snapshot{Data: data}
+	if id, changed, ok := idOf(info); ok && int64(len(data)) == info.Size() {
+		snap.id, snap.settled = id, changed.Before(start.Add(-racyWindow))
+	}
+	return snap, nil
+}
+
+// unchanged reports whether the file described by info is still the version in s, by
+// content when its times cannot tell.
+func (s Snapshot) unchanged(path string, info os.FileInfo) (bool, error) {
+	if id, _, ok := idOf(info); ok && s.settled && id == s.id {
+		return true, nil
+	}
+	now, err := os.ReadFile(path)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(now, s.Data), nil
+}
+
 // WriteFile replaces path with data atomically: the bytes go to a temporary file in the same
-// folder, are synced, get the old file's mode and owner, and are renamed over it, so a reader
-// (or a crash) sees the old file or the new one, never a mix. A symlink is resolved and its
-// target replaced, so the link stays a link. It refuses to write a read-only file, and a file
-// that no longer holds old, the content psafix read: someone changed it meanwhile.
-func WriteFile(path string, old, data []byte) error {
+// folder, are made durable, get the old file's mode and owner, and are renamed over it, so a
+// reader (or a crash) sees the old file or the new one, never a mix. A symlink is resolved and
+// its target replaced, so the link stays a link. It refuses to write a read-only file, and a
+// file that is no longer old, the version psafix read: someone changed it meanwhile.
+func WriteFile(path string, old Snapshot, data []byte) error {
 	target, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return err
@@ -25,31 +101,38 @@ func WriteFile(path string, old, data []byte) error {
 		// Renaming over it would work (the folder is writable), but the file says no.
 		return fmt.Errorf("file is read-only (mode %v)", info.Mode().Perm())
 	}
-	if now, err := os.ReadFile(target); err != nil {
+	if same, err := old.unchanged(target, info); err != nil {
 		return err
-	} else if !bytes.Equal(now, old) {
+	} else if !same {
 		return fmt.Errorf("changed on disk since it was read; not overwritten")
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".psafix-*")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
+	renamed := false
+	defer func() {
+		if !renamed {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
 		return err
 	}
 	if err := tmp.Chmod(info.Mode().Perm()); err != nil {
-		tmp.Close()
 		return err
 	}
 	chown(tmp, info)
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+	if err := durable(tmp, info); err != nil {
 		return err
 	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), target)
+	if err := os.Rename(tmp.Name(), target); err != nil {
+		return err
+	}
+	renamed = true
+	return nil
 }

@@ -174,12 +174,13 @@ func (r *run) label(args []string, lf *labelFlags) (int, error) {
 			}
 			continue
 		}
-		data, err := r.read(in)
+		snap, err := r.snapshot(in)
 		if err != nil {
 			errs++
 			fmt.Fprintf(r.stderr, "%s: %s\n", in.path, errMsg(err))
 			continue
 		}
+		data := snap.Data
 		out, changes, err := labelFile(in.path, data, plans)
 		if err != nil {
 			errs++
@@ -209,7 +210,7 @@ func (r *run) label(args []string, lf *labelFlags) (int, error) {
 		switch {
 		case r.flags.write:
 			if changed {
-				if err := kio.WriteFile(in.path, data, out); err != nil {
+				if err := kio.WriteFile(in.path, snap, out); err != nil {
 					errs++
 					changedFiles--
 					fmt.Fprintf(r.stderr, "%s: not written: %v\n", in.path, errMsg(err))

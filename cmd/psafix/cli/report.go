@@ -158,7 +158,10 @@ func (r *run) surveyArgs(args []string) (*survey, error) {
 		get(name)
 	}
 	engine := fixers.NewEngine(r.opts)
-	process(inputs, r.flags.jobs, func(in input) *fixers.Result { return r.fix(engine, in) }, nil, func(res *fixers.Result) {
+	process(inputs, r.flags.jobs, func(in input) *fixers.Result {
+		res, _ := r.fix(engine, in)
+		return res
+	}, nil, func(res *fixers.Result) {
 		sv.files++
 		for _, b := range res.Bugs {
 			sv.fail(r.stderr, res.Path, b.Line, b.String())

@@ -165,9 +165,6 @@ func (r *run) collect(args []string) ([]input, error) {
 	return out, nil
 }
 
-// errTooLarge is a file over --max-size; it is not read, so it cannot be passed through.
-var errTooLarge = errors.New("too large")
-
 // insideTree checks that the symlink p resolves to a regular file below root.
 func insideTree(root, p string) error {
 	target, err := filepath.EvalSymlinks(p)
@@ -189,30 +186,34 @@ func insideTree(root, p string) error {
 }
 
 func (r *run) read(in input) ([]byte, error) {
-	if in.stdin {
-		// All of it: a pipeline must get back what it sent, even when psafix skips it.
-		return io.ReadAll(r.stdin)
-	}
-	f, err := os.Open(in.path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > r.flags.maxSize {
-		return nil, errTooLarge
-	}
-	return io.ReadAll(f)
+	snap, err := r.snapshot(in)
+	return snap.Data, err
 }
 
-// fix reads and fixes one input; it runs on a worker.
-func (r *run) fix(engine *fixers.Engine, in input) *fixers.Result {
-	if in.err != nil {
-		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Msg: errMsg(in.err)}}
+// snapshot reads an input once, with what WriteFile needs to replace it safely.
+func (r *run) snapshot(in input) (kio.Snapshot, error) {
+	if in.stdin {
+		// All of it: a pipeline must get back what it sent, even when psafix skips it.
+		data, err := io.ReadAll(r.stdin)
+		return kio.Snapshot{Data: data}, err
 	}
-	data, err := r.read(in)
+	return kio.ReadFile(in.path, r.flags.maxSize)
+}
+
+// fix reads and fixes one input; it runs on a worker. It returns the file as read too, for
+// WriteFile.
+func (r *run) fix(engine *fixers.Engine, in input) (*fixers.Result, kio.Snapshot) {
+	if in.err != nil {
+		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Msg: errMsg(in.err)}}, kio.Snapshot{}
+	}
+	snap, err := r.snapshot(in)
+	return r.fixData(engine, in, snap.Data, err), snap
+}
+
+func (r *run) fixData(engine *fixers.Engine, in input, data []byte, err error) *fixers.Result {
 	tooLarge := &fixers.FileError{Path: in.path, Msg: fmt.Sprintf("larger than --max-size (%d bytes): skipped", r.flags.maxSize)}
 	switch {
-	case err == errTooLarge:
+	case err == kio.ErrTooLarge:
 		return &fixers.Result{Path: in.path, Err: tooLarge}
 	case err != nil:
 		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Msg: errMsg(err)}}
@@ -257,13 +258,14 @@ func errMsg(err error) string {
 // the file written in parallel too (each write ends in an fsync), only printing is in order.
 type outcome struct {
 	*fixers.Result
+	snap     kio.Snapshot // the file as read, for WriteFile
 	diff     string
 	writeErr error
 }
 
 func (r *run) work(engine *fixers.Engine, in input) *outcome {
-	res := r.fix(engine, in)
-	o := &outcome{Result: res}
+	res, snap := r.fix(engine, in)
+	o := &outcome{Result: res, snap: snap}
 	if r.check || res.Err != nil || !res.Changed() {
 		return o
 	}
@@ -276,7 +278,7 @@ func (r *run) work(engine *fixers.Engine, in input) *outcome {
 // finish writes a changed file: on the workers, outside the CPU limit (see process).
 func (r *run) finish(o *outcome) {
 	if r.flags.write && !r.check && o.Err == nil && o.Changed() {
-		o.writeErr = kio.WriteFile(o.Path, o.Old, o.New)
+		o.writeErr = kio.WriteFile(o.Path, o.snap, o.New)
 	}
 }
 

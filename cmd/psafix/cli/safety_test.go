@@ -114,7 +114,7 @@ func TestWriteKeepsModeAndRefusesReadOnly(t *testing.T) {
 func TestWriteRefusesAFileChangedOnDisk(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "a.yaml")
 	os.WriteFile(p, []byte("edited meanwhile\n"), 0o644)
-	err := kio.WriteFile(p, []byte("what psafix read\n"), []byte("fixed\n"))
+	err := kio.WriteFile(p, kio.Snapshot{Data: []byte("what psafix read\n")}, []byte("fixed\n"))
 	if err == nil || !strings.Contains(err.Error(), "changed on disk") {
 		t.Errorf("err = %v", err)
 	}
