@@ -34,6 +34,12 @@ var ErrTooLarge = errors.New("file too large")
 // ReadFile reads a file with one read where its size is known, and refuses, unread, a file
 // larger than max bytes.
 func ReadFile(path string, max int64) (Snapshot, error) {
+	return ReadFileBuffer(path, max, nil)
+}
+
+// ReadFileBuffer is ReadFile reading into buf when it has room, so that a caller done with
+// the bytes before the next file can reuse one buffer.
+func ReadFileBuffer(path string, max int64, buf []byte) (Snapshot, error) {
 	start := time.Now()
 	f, err := os.Open(path)
 	if err != nil {
@@ -49,7 +55,10 @@ func ReadFile(path string, max int64) (Snapshot, error) {
 	}
 	// One byte more than the size, so that the read that fills the buffer is the last one
 	// (the file may have grown, or be a pipe reporting no size).
-	data := make([]byte, 0, info.Size()+1)
+	data := buf[:0]
+	if int64(cap(data)) < info.Size()+1 {
+		data = make([]byte, 0, info.Size()+1)
+	}
 	for {
 		n, err := f.Read(data[len(data):cap(data)])
 		data = data[:len(data)+n]

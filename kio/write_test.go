@@ -96,6 +96,14 @@ func TestReadFile(t *testing.T) {
 			t.Errorf("size %d: got %d bytes, %v", size, len(snap.Data), err)
 		}
 	}
+	// A buffer with room is reused; one without is not.
+	buf := make([]byte, 0, 8192)
+	if snap, err := ReadFileBuffer(filepath.Join(dir, "4095"), 1<<20, buf); err != nil || len(snap.Data) != 4095 || &snap.Data[:1][0] != &buf[:1][0] {
+		t.Errorf("the buffer with room was not used (%v)", err)
+	}
+	if snap, err := ReadFileBuffer(filepath.Join(dir, "100000"), 1<<20, buf); err != nil || len(snap.Data) != 100_000 {
+		t.Errorf("a file larger than the buffer: %d bytes, %v", len(snap.Data), err)
+	}
 	p := filepath.Join(dir, "big")
 	os.WriteFile(p, make([]byte, 2000), 0o644)
 	if _, err := ReadFile(p, 1999); !errors.Is(err, ErrTooLarge) {

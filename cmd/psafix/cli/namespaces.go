@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	"k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -105,22 +106,45 @@ func (r *run) prepare(args []string, inputs []input) (*rollout, error) {
 	r.opts.DefaultNamespace = r.flags.namespace
 	ro.base = fixers.Target{Level: r.opts.Level, Version: r.opts.Version, From: ro.baseFrom()}
 
+	// Standard input first: it is read once, here, and replayed to the fix.
 	for _, in := range inputs {
-		if in.err != nil {
-			continue
-		}
-		data, err := r.read(in)
-		if in.stdin {
+		if in.stdin && in.err == nil {
+			data, _ := r.read(in)
 			ro.stdin = data
 			r.stdin = bytes.NewReader(data)
-		}
-		if err != nil || !bytes.Contains(data, []byte("Namespace")) {
-			continue
-		}
-		for _, m := range scanNamespaces(in.path, data) {
-			ro.manifests[m.name] = append(ro.manifests[m.name], m)
+			break
 		}
 	}
+	// The files in parallel, as the fix runs; the manifests in input order, as the first
+	// manifest of a namespace decides. This pass reads each file a first time: the fix
+	// cannot start before every Namespace is known, and keeping the files meanwhile would
+	// hold the whole tree in memory.
+	process(inputs, r.flags.jobs, func(in input) []*nsManifest {
+		var data []byte
+		switch {
+		case in.err != nil:
+			return nil
+		case in.stdin:
+			data = ro.stdin
+		default:
+			// The bytes are dropped once scanned: one buffer per worker serves every file.
+			buf := scanBuffers.Get().(*[]byte)
+			defer scanBuffers.Put(buf)
+			snap, err := kio.ReadFileBuffer(in.path, r.flags.maxSize, *buf)
+			if err != nil {
+				return nil
+			}
+			data, *buf = snap.Data, snap.Data[:0]
+		}
+		if !bytes.Contains(data, []byte("Namespace")) {
+			return nil
+		}
+		return scanNamespaces(in.path, data)
+	}, nil, func(ms []*nsManifest) {
+		for _, m := range ms {
+			ro.manifests[m.name] = append(ro.manifests[m.name], m)
+		}
+	})
 	ro.warn(r.stderr)
 	if len(ro.manifests) > 0 {
 		r.opts.TargetFor = ro.targetFor
@@ -134,6 +158,8 @@ func (r *run) prepare(args []string, inputs []input) (*rollout, error) {
 	}
 	return ro, nil
 }
+
+var scanBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // baseFrom says where the level and version of namespaces without a label come from.
 func (ro *rollout) baseFrom() string {
