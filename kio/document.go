@@ -139,19 +139,31 @@ func (d *Document) afterFlowRoot() int {
 // characters that yaml.v3 (like YAML 1.1) treats as line breaks.
 func oddLineBreak(src *Source, seg Segment) (int, string) {
 	text := src.Data[seg.Start:seg.End]
-	for i, c := range text {
-		switch {
-		case c == '\r' && (i+1 == len(text) || text[i+1] != '\n'):
-			return src.LineOf(seg.Start + i), "a carriage return without a line feed"
-		case c == 0xc2 || c == 0xe2:
-			rest := text[i:]
-			if bytes.HasPrefix(rest, []byte("\u0085")) || bytes.HasPrefix(rest, []byte("\u2028")) || bytes.HasPrefix(rest, []byte("\u2029")) {
-				return src.LineOf(seg.Start + i), "a Unicode line or paragraph separator (U+0085, U+2028, U+2029)"
-			}
+	// bytes.Index and IndexByte scan many bytes at a time; every document goes through this.
+	at, what := -1, ""
+	for off := 0; ; {
+		i := bytes.IndexByte(text[off:], '\r')
+		if i < 0 {
+			break
+		}
+		if i += off; i+1 == len(text) || text[i+1] != '\n' {
+			at, what = i, "a carriage return without a line feed"
+			break
+		}
+		off = i + 1
+	}
+	for _, sep := range unicodeBreaks {
+		if i := bytes.Index(text, sep); i >= 0 && (at < 0 || i < at) {
+			at, what = i, "a Unicode line or paragraph separator (U+0085, U+2028, U+2029)"
 		}
 	}
-	return 0, ""
+	if at < 0 {
+		return 0, ""
+	}
+	return src.LineOf(seg.Start + at), what
 }
+
+var unicodeBreaks = [][]byte{[]byte("\u0085"), []byte("\u2028"), []byte("\u2029")}
 
 // onlyDirectivesOrComments reports whether a segment has no YAML content: only blank lines,
 // comments and directives (a "%YAML 1.2" line before the first "---").

@@ -19,6 +19,12 @@ func TestParseDocumentRefuses(t *testing.T) {
 		{"anchored null in flow", "{a: {b: &x}}}z\n", 1},
 		{"lone carriage return", "a: 1\rb: 2\n", 1},
 		{"unicode line separator", "a: 1\n\u2028b: 2\n", 2},
+		{"crlf, then a lone carriage return", "a: 1\r\nb: 2\r\nc: 3\rd: 4\r\n", 3},
+		{"carriage return at the end", "a: 1\nb: 2\r", 2},
+		{"next line (U+0085)", "a: 1\nb: 2\nc: 3\u0085\n", 3},
+		{"separator before a lone carriage return", "a: 1\u2029\nb: 2\rc\n", 1},
+		{"lone carriage return before a separator", "a: 1\rb: 2\n\u2029c: 3\n", 1},
+		{"crlf only", "a: 1\r\nb: 2\r\n", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := NewSource([]byte(tc.text))

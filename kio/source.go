@@ -26,19 +26,24 @@ func NewSource(data []byte) *Source {
 		data = data[len(BOM):]
 	}
 	s.Data = data
-	s.lineStart = append(s.lineStart, 0)
+	// bytes.Count and IndexByte scan many bytes at a time; every file goes through this.
+	s.lineStart = make([]int, 1, bytes.Count(data, []byte("\n"))+1)
 	crlf, lf := 0, 0
-	for i, c := range data {
-		if c == '\n' {
-			if i > 0 && data[i-1] == '\r' {
-				crlf++
-			} else {
-				lf++
-			}
-			if i+1 < len(data) {
-				s.lineStart = append(s.lineStart, i+1)
-			}
+	for off := 0; ; {
+		i := bytes.IndexByte(data[off:], '\n')
+		if i < 0 {
+			break
 		}
+		i += off
+		if i > 0 && data[i-1] == '\r' {
+			crlf++
+		} else {
+			lf++
+		}
+		if i+1 < len(data) {
+			s.lineStart = append(s.lineStart, i+1)
+		}
+		off = i + 1
 	}
 	// A file that mixes endings gets whichever it uses most; ties go to LF.
 	if crlf > lf {
