@@ -1,7 +1,7 @@
 package cli
 
 // process runs work on the inputs, at most jobs at once, then finish (the I/O-bound tail of
-// a file's processing: writing it, which ends in an fsync) outside that limit, so that a
+// a file's processing: writing it, which waits for the disk) outside that limit, so that a
 // worker waiting for the disk does not hold a CPU's worth of work back. Results go to emit in
 // input order. At most 4×jobs files are in flight, so memory is bounded by the largest files
 // times the worker count, never by the size of the tree.

@@ -255,7 +255,7 @@ func errMsg(err error) string {
 }
 
 // outcome is a fixed file with what the workers did beyond fixing: the diff is computed and
-// the file written in parallel too (each write ends in an fsync), only printing is in order.
+// the file written in parallel too (each write waits for the disk), only printing is in order.
 type outcome struct {
 	*fixers.Result
 	snap     kio.Snapshot // the file as read, for WriteFile
