@@ -115,10 +115,10 @@ func (r *run) prepare(args []string, inputs []input) (*rollout, error) {
 			break
 		}
 	}
-	// The files in parallel, as the fix runs; the manifests in input order, as the first
-	// manifest of a namespace decides. This pass reads each file a first time: the fix
-	// cannot start before every Namespace is known, and keeping the files meanwhile would
-	// hold the whole tree in memory.
+	// The files on the workers, as the fix does; the manifests kept in input order, as the
+	// first manifest of a namespace decides. This pass reads each file a first time, and the
+	// fix reads it again: the fix cannot start before every Namespace is known, and keeping
+	// the files until then would hold the whole tree in memory.
 	process(inputs, r.flags.jobs, func(in input) []*nsManifest {
 		var data []byte
 		switch {
@@ -159,6 +159,8 @@ func (r *run) prepare(args []string, inputs []input) (*rollout, error) {
 	return ro, nil
 }
 
+// scanBuffers are the pre-pass's read buffers: yaml.v3 copies what it keeps, so a buffer is
+// free again once its file is scanned.
 var scanBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // baseFrom says where the level and version of namespaces without a label come from.

@@ -207,10 +207,11 @@ func (r *run) fix(engine *fixers.Engine, in input) (*fixers.Result, kio.Snapshot
 		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Msg: errMsg(in.err)}}, kio.Snapshot{}
 	}
 	snap, err := r.snapshot(in)
-	return r.fixData(engine, in, snap.Data, err), snap
+	return r.fixRead(engine, in, snap.Data, err), snap
 }
 
-func (r *run) fixData(engine *fixers.Engine, in input, data []byte, err error) *fixers.Result {
+// fixRead fixes an input's bytes, or reports why it could not read them or will not fix them.
+func (r *run) fixRead(engine *fixers.Engine, in input, data []byte, err error) *fixers.Result {
 	tooLarge := &fixers.FileError{Path: in.path, Msg: fmt.Sprintf("larger than --max-size (%d bytes): skipped", r.flags.maxSize)}
 	switch {
 	case err == kio.ErrTooLarge:
