@@ -657,20 +657,50 @@ func (e *Editor) deleteItem(it *yaml.Node) Edit {
 	return Edit{Start: start, End: end, Text: strings.Join(keep, "")}
 }
 
-// commentStart returns where a line's comment starts, or -1. Quotes are honoured so that a
-// '#' inside a string is not taken for a comment.
+// commentStart returns where a line's comment starts, or -1. A '#' inside a quoted scalar
+// is not a comment; a quote opens a quoted scalar only where a scalar can start (the start of
+// the line, or after "- ", ": ", "? ", "[", "{", ",", a tag or an anchor, and right after the
+// ':' of a quoted key, as in JSON): elsewhere, as in `it's` or `[0"]`, it is a character of a
+// plain scalar. The line is read on its own: a quoted
+// scalar continued from the line before is not seen, the same way in a file before and after
+// an edit.
 func commentStart(line []byte) int {
 	var quote byte
-	for i, c := range line {
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
+	canStart := true // a scalar may start here
+	inProps := false // in a tag or an anchor, after which a scalar may still start
+	closed := false  // the character before ended a quoted scalar
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if quote != 0 {
+			switch {
+			case quote == '"' && c == '\\':
+				i++ // an escaped character, perhaps a quote
+			case c == quote && quote == '\'' && i+1 < len(line) && line[i+1] == '\'':
+				i++ // '' is a quote inside a single-quoted scalar
+			case c == quote:
+				quote, closed = 0, true
 			}
-		case c == '"' || c == '\'':
-			quote = c
+			continue
+		}
+		blankAfter := i+1 == len(line) || line[i+1] == ' ' || line[i+1] == '\t'
+		afterQuoted := closed
+		closed = false
+		switch {
+		case c == ' ' || c == '\t':
+			inProps = false
 		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
 			return i
+		case inProps:
+		case (c == '"' || c == '\'') && canStart:
+			quote, canStart = c, false
+		case c == '[' || c == '{' || c == ',':
+			canStart = true
+		case (c == '-' || c == '?' || c == ':') && blankAfter, c == ':' && afterQuoted:
+			canStart = true
+		case (c == '!' || c == '&') && canStart:
+			inProps = true
+		default:
+			canStart = false
 		}
 	}
 	return -1
