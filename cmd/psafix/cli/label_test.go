@@ -123,7 +123,7 @@ func TestLabelModes(t *testing.T) {
 		t.Errorf("--list: exit %d, %q", code, out)
 	}
 	diff, _, code := runCLIArgs(t, "label", "--diff", "--color=never", dir)
-	if code != ExitFindings || !strings.HasPrefix(diff, "--- a/"+filepath.ToSlash(file)) {
+	if code != ExitFindings || !strings.HasPrefix(diff, "--- a/"+diffPath(file)) {
 		t.Errorf("--diff: exit %d\n%s", code, diff)
 	}
 	stdout, _, _ := runCLIArgs(t, "label", file)

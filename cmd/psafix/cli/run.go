@@ -414,11 +414,14 @@ func (r *run) out(data []byte) {
 	r.printed, r.openLine = true, data[len(data)-1] != '\n'
 }
 
+// diffPath is how a file is named in a diff header, after "a/" and "b/": as git names it,
+// with forward slashes and without a leading "/" or "./", so that "git apply" and
+// "patch -p1" find the file (from the root, for an absolute path).
 func diffPath(p string) string {
 	if p == stdinName {
 		return "stdin"
 	}
-	return filepath.ToSlash(p)
+	return strings.TrimLeft(filepath.ToSlash(filepath.Clean(p)), "/")
 }
 
 func (r *run) summary() {
