@@ -59,6 +59,14 @@ func (e *Engine) verifyFinal(final *kio.Source, seg kio.Segment, ds *docState) s
 		ps.meta, ps.spec, ps.err = podOf(va, w)
 		ds.finalPods = append(ds.finalPods, ps)
 	}
+	for i, ps := range ds.finalPods {
+		// The fields the fixers own are not compared below: a value they wrote that no
+		// longer decodes (a scalar run on into the next line) is caught here.
+		if ps.err != nil && i < len(ds.workloads) && ds.workloads[i].err == nil {
+			ds.finalPods = nil
+			return "the fixed pod does not decode: " + ps.err.Error()
+		}
+	}
 	if bug := sameOutsideOwned(ds.doc, nd, ds.value, va, e.Opts.WritablePaths); bug != "" {
 		ds.finalPods = nil
 		return bug

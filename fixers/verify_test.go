@@ -143,3 +143,36 @@ func parseDoc(t *testing.T, text string) *kio.Document {
 	}
 	return d
 }
+
+// TestVerifyFinalRefusesAPodThatNoLongerDecodes: a value written inside a securityContext is
+// not compared with the original, so a result whose pod no longer decodes is refused on its
+// own (readOnlyRootFilesystem run on into the next line's text, as a tag left behind did).
+func TestVerifyFinalRefusesAPodThatNoLongerDecodes(t *testing.T) {
+	e := NewEngine(DefaultOptions())
+	before := parseDoc(t, verifyBase)
+	vb, err := kio.ToValue(before.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := &docState{doc: before, value: vb}
+	for _, w := range kio.FindWorkloads(before) {
+		ps := &podState{w: w}
+		ps.meta, ps.spec, ps.err = podOf(vb, w)
+		if ps.err != nil {
+			t.Fatal(ps.err)
+		}
+		ds.workloads = append(ds.workloads, ps)
+	}
+	for _, tt := range []struct {
+		name, after, want string
+	}{
+		{"fixed", strings.Replace(verifyBase, "privileged: true", "privileged: false\n          readOnlyRootFilesystem: true", 1), ""},
+		{"not decodable", strings.Replace(verifyBase, "privileged: true", "privileged: false\n          readOnlyRootFilesystem: true\n           !", 1), "does not decode"},
+	} {
+		final := kio.NewSource([]byte(tt.after))
+		got := e.verifyFinal(final, kio.Split(final.Data)[0], ds)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("%s: verifyFinal = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -361,6 +361,21 @@ func (e *Editor) nullToken(colon int) (int, int) {
 	return colon, colon
 }
 
+// plainNull reports whether the null value n of key k is written as nothing, "~" or "null"
+// (te is where that ends), perhaps with an anchor or a comment: what fillNull can replace. A
+// tag ("!!null", "!") or a null on a line of its own would be left in front of the new lines.
+func (e *Editor) plainNull(n, k *yaml.Node, te int) bool {
+	if n.Style&yaml.TaggedStyle != 0 || n.Line != k.Line {
+		return false
+	}
+	rest := e.d.Src.Data[te:e.d.Src.LineEnd(k.Line)]
+	if i := commentStart(rest); i >= 0 {
+		rest = rest[:i]
+	}
+	rest = bytes.TrimSpace(rest)
+	return len(rest) == 0 || (rest[0] == '&' && !bytes.ContainsAny(rest, " \t"))
+}
+
 // fillNull writes a value where a key has none ("securityContext:", "~", "null").
 func (e *Editor) fillNull(n *yaml.Node, f *fill) ([]Edit, error) {
 	k := e.d.keyOf(n)
@@ -372,6 +387,9 @@ func (e *Editor) fillNull(n *yaml.Node, f *fill) ([]Edit, error) {
 		return nil, err
 	}
 	ts, te := e.nullToken(colon)
+	if !e.plainNull(n, k, te) {
+		return nil, fmt.Errorf("line %d: cannot fill a null value written with a tag or on its own line", n.Line)
+	}
 	if f.scalar != nil {
 		return []Edit{{Start: colon, End: te, Text: " " + renderScalar(f.scalar, e.d.JSON)}}, nil
 	}
