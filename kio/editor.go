@@ -363,17 +363,25 @@ func (e *Editor) nullToken(colon int) (int, int) {
 
 // plainNull reports whether the null value n of key k is written as nothing, "~" or "null"
 // (te is where that ends), perhaps with an anchor or a comment: what fillNull can replace. A
-// tag ("!!null", "!") or a null on a line of its own would be left in front of the new lines.
-func (e *Editor) plainNull(n, k *yaml.Node, te int) bool {
+// tag ("!!null", "!") or a null on a line of its own would be left in front of the new text.
+// anchorEnd is where the anchor ends, if there is one (a scalar goes after it), else 0.
+func (e *Editor) plainNull(n, k *yaml.Node, te int) (anchorEnd int, ok bool) {
 	if n.Style&yaml.TaggedStyle != 0 || n.Line != k.Line {
-		return false
+		return 0, false
 	}
 	rest := e.d.Src.Data[te:e.d.Src.LineEnd(k.Line)]
 	if i := commentStart(rest); i >= 0 {
 		rest = rest[:i]
 	}
-	rest = bytes.TrimSpace(rest)
-	return len(rest) == 0 || (rest[0] == '&' && !bytes.ContainsAny(rest, " \t"))
+	lead := len(rest) - len(bytes.TrimLeft(rest, " \t"))
+	word := bytes.TrimSpace(rest)
+	switch {
+	case len(word) == 0:
+		return 0, true
+	case word[0] == '&' && !bytes.ContainsAny(word, " \t"):
+		return te + lead + len(word), true
+	}
+	return 0, false
 }
 
 // fillNull writes a value where a key has none ("securityContext:", "~", "null").
@@ -387,10 +395,15 @@ func (e *Editor) fillNull(n *yaml.Node, f *fill) ([]Edit, error) {
 		return nil, err
 	}
 	ts, te := e.nullToken(colon)
-	if !e.plainNull(n, k, te) {
+	anchorEnd, ok := e.plainNull(n, k, te)
+	if !ok {
 		return nil, fmt.Errorf("line %d: cannot fill a null value written with a tag or on its own line", n.Line)
 	}
 	if f.scalar != nil {
+		if anchorEnd > 0 {
+			// "key: &a" becomes "key: &a value": the anchor names the new value.
+			return []Edit{{Start: anchorEnd, End: anchorEnd, Text: " " + renderScalar(f.scalar, e.d.JSON)}}, nil
+		}
 		return []Edit{{Start: colon, End: te, Text: " " + renderScalar(f.scalar, e.d.JSON)}}, nil
 	}
 	st := e.d.StyleAt(n)

@@ -1,9 +1,6 @@
 package kio
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestFillNull: a key whose value is null is filled when the null is written as nothing,
 // "~" or "null" (with an anchor or a comment around it), and refused, never half-edited,
@@ -24,27 +21,41 @@ func TestFillNull(t *testing.T) {
 		{" &sc ~", ""},
 	}
 	for _, tt := range tests {
-		text := "sc:" + tt.value + "\nz: 2\n"
-		src := NewSource([]byte(text))
-		d, err := ParseDocument(src, Split(src.Data)[0], 0)
-		if err != nil {
-			t.Fatalf("%q: %v", text, err)
-		}
-		ed := NewEditor(d)
-		ed.Set(d.Root, []string{"sc", "a"}, Int(1))
-		edits, err := ed.Edits()
-		if tt.want == "" {
-			if err == nil {
-				t.Errorf("%q: filled, want refused:\n%s", text, Apply(src.Data, edits))
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%q: %v", text, err)
-			continue
-		}
-		if got := string(Apply(src.Data, edits)); got != tt.want {
-			t.Errorf("%q: got\n%s\nwant\n%s", text, got, strings.TrimSpace(tt.want))
+		checkFill(t, "sc:"+tt.value+"\nz: 2\n", []string{"sc", "a"}, tt.want)
+	}
+	// A scalar where the null was.
+	scalars := []struct{ value, want string }{
+		{"", "sc: 1\nz: 2\n"},
+		{" ~ # c", "sc: 1 # c\nz: 2\n"},
+		{" &a", "sc: &a 1\nz: 2\n"},
+		{" &a # c", "sc: &a 1 # c\nz: 2\n"},
+		{" !!null", ""},
+	}
+	for _, tt := range scalars {
+		checkFill(t, "sc:"+tt.value+"\nz: 2\n", []string{"sc"}, tt.want)
+	}
+}
+
+// checkFill sets path to 1 in text's root mapping and compares the result with want ("" when
+// the editor must refuse).
+func checkFill(t *testing.T, text string, path []string, want string) {
+	t.Helper()
+	src := NewSource([]byte(text))
+	d, err := ParseDocument(src, Split(src.Data)[0], 0)
+	if err != nil {
+		t.Fatalf("%q: %v", text, err)
+	}
+	ed := NewEditor(d)
+	ed.Set(d.Root, path, Int(1))
+	edits, err := ed.Edits()
+	switch {
+	case want == "" && err == nil:
+		t.Errorf("%q: filled, want refused:\n%s", text, Apply(src.Data, edits))
+	case want != "" && err != nil:
+		t.Errorf("%q: %v", text, err)
+	case want != "":
+		if got := string(Apply(src.Data, edits)); got != want {
+			t.Errorf("%q: got\n%s\nwant\n%s", text, got, want)
 		}
 	}
 }
