@@ -148,6 +148,10 @@ type docState struct {
 	edits     []kio.Edit
 	final     *kio.Document // the fixed document, parsed in the new file's coordinates
 	finalPods []*podState   // its workloads, decoded
+	// editNotes are the indexes in Result.Notes of the notes about this document's edits
+	// (what a fixer did or kept, an anchor edited); they go when the document is refused.
+	editNotes []int
+	refused   bool // the edits were dropped: the document is left as it was
 }
 
 type podState struct {
@@ -155,13 +159,16 @@ type podState struct {
 	meta    *metav1.ObjectMeta
 	spec    *corev1.PodSpec
 	failing []Finding
-	changed bool
-	err     error
-	doc     int                // index of the document in the file
-	before  []Report           // the violations before fixing, located in the original
-	passes  map[api.Level]bool // levels passed before fixing
-	target  Target
-	exempt  *Exemption
+	// evaluated: failing holds the evaluation of this pod (the verification evaluates the
+	// fixed pods, and the report reuses it)
+	evaluated bool
+	changed   bool
+	err       error
+	doc       int                // index of the document in the file
+	before    []Report           // the violations before fixing, located in the original
+	passes    map[api.Level]bool // levels passed before fixing
+	target    Target
+	exempt    *Exemption
 }
 
 // FixFile fixes one file's bytes. It never returns partial edits: a document whose fix does
@@ -178,8 +185,32 @@ func (e *Engine) FixFile(path string, data []byte) *Result {
 		e.fixDocument(res, ds)
 	}
 	e.applyVerified(res, src, docs)
+	dropRefusedNotes(res, docs)
 	e.remaining(res, docs)
 	return res
+}
+
+// dropRefusedNotes removes the notes about the edits of documents left unchanged: they would
+// describe changes that were not made.
+func dropRefusedNotes(res *Result, docs []*docState) {
+	drop := map[int]bool{}
+	for _, ds := range docs {
+		if ds.refused {
+			for _, i := range ds.editNotes {
+				drop[i] = true
+			}
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	kept := res.Notes[:0]
+	for i, n := range res.Notes {
+		if !drop[i] {
+			kept = append(kept, n)
+		}
+	}
+	res.Notes = kept
 }
 
 // applyVerified applies every document's edits at once, parses each fixed document once, in
@@ -212,7 +243,7 @@ func (e *Engine) applyVerified(res *Result, src *kio.Source, docs []*docState) *
 			}
 			if bug != "" {
 				res.Bugs = append(res.Bugs, Report{Path: res.Path, Line: ds.doc.Seg.Line, Object: "document", Message: "psafix bug: the fix did not verify, document left unchanged: " + bug})
-				ds.edits, ds.final, ds.finalPods = nil, nil, nil
+				ds.edits, ds.final, ds.finalPods, ds.refused = nil, nil, nil, true
 				for _, w := range ds.workloads {
 					w.changed = false
 				}
@@ -355,10 +386,12 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 		}
 		ps.changed = ed.Changes() != before
 		for _, n := range p.Notes {
+			ds.editNotes = append(ds.editNotes, len(res.Notes))
 			res.Notes = append(res.Notes, Report{Path: res.Path, Line: n.Line, Column: n.Column, Object: w.ID(), Container: n.Container, Message: n.Message, Fixer: n.Fixer, Note: true})
 		}
 	}
 	for _, a := range ed.Anchored() {
+		ds.editNotes = append(ds.editNotes, len(res.Notes))
 		res.Notes = append(res.Notes, Report{Path: res.Path, Line: ds.doc.Seg.Line, Column: 1, Object: "document", Note: true,
 			Message: "edited the anchor " + a + ": every alias of it gets the same change"})
 	}
@@ -368,6 +401,7 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 		for _, w := range ds.workloads {
 			w.changed = false
 		}
+		ds.refused = true
 		return
 	}
 	ds.edits = edits

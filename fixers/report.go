@@ -73,7 +73,9 @@ func (e *Engine) remaining(res *Result, docs []*docState) {
 					ps.exempt = ds.workloads[i].exempt
 				}
 				if ps.err == nil {
-					ps.failing = e.eval.Evaluate(ps.lv(), ps.meta, ps.spec)
+					if !ps.evaluated {
+						ps.failing = e.eval.Evaluate(ps.lv(), ps.meta, ps.spec)
+					}
 					ps.before = e.attribute(res.Path, ps)
 					ps.passes = e.passes(ps)
 				}

@@ -2,10 +2,12 @@ package fixers
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/pod-security-admission/policy"
 
 	"github.com/psafix/psafix/kio"
 )
@@ -59,12 +61,23 @@ func (e *Engine) verifyFinal(final *kio.Source, seg kio.Segment, ds *docState) s
 		ps.meta, ps.spec, ps.err = podOf(va, w)
 		ds.finalPods = append(ds.finalPods, ps)
 	}
+	// The fields the fixers own are not compared below, so what the fixers wrote is checked
+	// here: the pod still decodes (not a scalar run on into the next line), and it fails no
+	// check it passed before (an anchor edited for one field changes its aliases too).
 	for i, ps := range ds.finalPods {
-		// The fields the fixers own are not compared below: a value they wrote that no
-		// longer decodes (a scalar run on into the next line) is caught here.
-		if ps.err != nil && i < len(ds.workloads) && ds.workloads[i].err == nil {
+		if i >= len(ds.workloads) || ds.workloads[i].err != nil {
+			continue
+		}
+		if ps.err != nil {
 			ds.finalPods = nil
 			return "the fixed pod does not decode: " + ps.err.Error()
+		}
+		ps.failing, ps.evaluated = e.eval.Evaluate(ps.lv(), ps.meta, ps.spec), true
+		for _, f := range ps.failing {
+			if !failsCheck(ds.workloads[i].failing, f.ID) {
+				ds.finalPods = nil
+				return fmt.Sprintf("the fix makes %s fail %s: %s", ps.w.ID(), f.ID, f.Reason)
+			}
 		}
 	}
 	if bug := sameOutsideOwned(ds.doc, nd, ds.value, va, e.Opts.WritablePaths); bug != "" {
@@ -73,6 +86,15 @@ func (e *Engine) verifyFinal(final *kio.Source, seg kio.Segment, ds *docState) s
 	}
 	ds.final = nd
 	return ""
+}
+
+func failsCheck(fs []Finding, id policy.CheckID) bool {
+	for _, f := range fs {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // SameOutsideOwned compares a document before and after a fix: same comments, and the same

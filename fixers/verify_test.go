@@ -144,10 +144,11 @@ func parseDoc(t *testing.T, text string) *kio.Document {
 	return d
 }
 
-// TestVerifyFinalRefusesAPodThatNoLongerDecodes: a value written inside a securityContext is
-// not compared with the original, so a result whose pod no longer decodes is refused on its
-// own (readOnlyRootFilesystem run on into the next line's text, as a tag left behind did).
-func TestVerifyFinalRefusesAPodThatNoLongerDecodes(t *testing.T) {
+// TestVerifyFinalChecksWhatTheFixersWrote: the values written inside a securityContext are
+// not compared with the original, so the verification refuses a result whose pod no longer
+// decodes (readOnlyRootFilesystem run on into the next line's text, as a tag left behind
+// did) or fails a check it passed (an anchor edited for one field changes its aliases).
+func TestVerifyFinalChecksWhatTheFixersWrote(t *testing.T) {
 	e := NewEngine(DefaultOptions())
 	before := parseDoc(t, verifyBase)
 	vb, err := kio.ToValue(before.Root)
@@ -156,11 +157,12 @@ func TestVerifyFinalRefusesAPodThatNoLongerDecodes(t *testing.T) {
 	}
 	ds := &docState{doc: before, value: vb}
 	for _, w := range kio.FindWorkloads(before) {
-		ps := &podState{w: w}
+		ps := &podState{w: w, target: e.target(w)}
 		ps.meta, ps.spec, ps.err = podOf(vb, w)
 		if ps.err != nil {
 			t.Fatal(ps.err)
 		}
+		ps.failing = e.eval.Evaluate(ps.lv(), ps.meta, ps.spec)
 		ds.workloads = append(ds.workloads, ps)
 	}
 	for _, tt := range []struct {
@@ -168,6 +170,7 @@ func TestVerifyFinalRefusesAPodThatNoLongerDecodes(t *testing.T) {
 	}{
 		{"fixed", strings.Replace(verifyBase, "privileged: true", "privileged: false\n          readOnlyRootFilesystem: true", 1), ""},
 		{"not decodable", strings.Replace(verifyBase, "privileged: true", "privileged: false\n          readOnlyRootFilesystem: true\n           !", 1), "does not decode"},
+		{"a check it passed", strings.Replace(verifyBase, "privileged: true", "privileged: true\n          procMount: Unmasked", 1), "fail procMount"},
 	} {
 		final := kio.NewSource([]byte(tt.after))
 		got := e.verifyFinal(final, kio.Split(final.Data)[0], ds)

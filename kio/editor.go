@@ -241,6 +241,37 @@ func (e *Editor) Anchored() []string {
 	return out
 }
 
+// aliasedElsewhere refuses to change an anchored node that an alias uses for another key:
+// "runAsNonRoot: &no false" aliased by "privileged: *no" would make the container privileged
+// when runAsNonRoot becomes true, and "x: &sc" aliased by "securityContext: *sc" would fill
+// x. An alias under the same key, or an anchored list item used (or merged) as another item,
+// gets the same fix, which is what its author meant by sharing the value.
+func (e *Editor) aliasedElsewhere(n *yaml.Node) error {
+	if n.Anchor == "" {
+		return nil
+	}
+	k := e.d.keyOf(n)
+	for _, a := range e.d.order {
+		if a.Kind != yaml.AliasNode || a.Alias != n {
+			continue
+		}
+		ak := e.d.keyOf(a)
+		if ak != nil && ak.Tag == "!!merge" {
+			// "<<: *defaults" merges the anchored mapping into the mapping holding it: that
+			// mapping's place is the alias's role.
+			ak = e.d.keyOf(e.d.parentOf(a))
+		}
+		if (k == nil) != (ak == nil) || (k != nil && ak.Value != k.Value) {
+			where := "an item"
+			if ak != nil {
+				where = ak.Value
+			}
+			return fmt.Errorf("line %d: the anchor &%s is also the value of %s at line %d: not edited", n.Line, n.Anchor, where, a.Line)
+		}
+	}
+	return nil
+}
+
 // Edits renders the pending changes as byte edits of the document's file, sorted.
 func (e *Editor) Edits() ([]Edit, error) {
 	if e.err != nil {
@@ -249,6 +280,9 @@ func (e *Editor) Edits() ([]Edit, error) {
 	var edits []Edit
 	for _, n := range e.order {
 		f := e.fills[n]
+		if err := e.aliasedElsewhere(n); err != nil {
+			return nil, err
+		}
 		var es []Edit
 		var err error
 		switch {

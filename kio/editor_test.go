@@ -59,3 +59,21 @@ func checkFill(t *testing.T, text string, path []string, want string) {
 		}
 	}
 }
+
+// TestAnchoredEdits: an anchored node is edited when its aliases stand under the same key
+// (they get the same fix), and refused when another key uses it.
+func TestAnchoredEdits(t *testing.T) {
+	checkFill(t, "a:\n  x: &v 0\nb:\n  x: *v\n", []string{"a", "x"}, "a:\n  x: &v 1\nb:\n  x: *v\n")
+	checkFill(t, "a:\n  x: &v 0\nb:\n  y: *v\n", []string{"a", "x"}, "")
+	checkFill(t, "a:\n  x: &v 0\nb:\n- *v\n", []string{"a", "x"}, "")
+	checkFill(t, "a:\n  x: &v ~\nb:\n  y: *v\n", []string{"a", "x"}, "")
+	checkFill(t, "a:\n  x: &v 0\n", []string{"a", "x"}, "a:\n  x: &v 1\n")
+	// A null or a mapping anchored under one key and aliased under another (FuzzFixFile
+	// 95271c368c143c2d).
+	checkFill(t, "c:\n  k: &sc\n  sc: *sc\n", []string{"c", "k", "x"}, "")
+	checkFill(t, "c:\n  k: &sc {y: 0}\n  sc: *sc\n", []string{"c", "k", "x"}, "")
+	checkFill(t, "c:\n  sc: &sc\nd:\n  sc: *sc\n", []string{"c", "sc", "x"}, "c:\n  sc: &sc\n    x: 1\nd:\n  sc: *sc\n")
+	// Merged: "<<: *d" under c2 takes the role of c2, not of "<<".
+	checkFill(t, "c: &d\n  x: 0\nc2:\n  <<: *d\n", []string{"c", "z"}, "")
+	checkFill(t, "c: &d\n  x: 0\nc2:\n  c:\n    <<: *d\n", []string{"c", "z"}, "c: &d\n  x: 0\n  z: 1\nc2:\n  c:\n    <<: *d\n")
+}
