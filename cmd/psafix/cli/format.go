@@ -33,6 +33,29 @@ type tally struct {
 	PassingAfter  map[string]int `json:"passingAfter"`
 	Remaining     int            `json:"remaining"`
 	Errors        int            `json:"errors"`
+	// levels are the target levels of the workloads checked (privileged ones aside: they are
+	// left alone), for the summary to name.
+	levels map[api.Level]bool
+}
+
+// levelText names the level the violations are counted at: the one level every workload
+// targets, or their namespaces' levels when those differ; def when there were none.
+func (t *tally) levelText(def api.Level) string {
+	switch len(t.levels) {
+	case 0:
+		return string(def)
+	case 1:
+		for l := range t.levels {
+			return string(l)
+		}
+	}
+	var ls []string
+	for _, l := range []api.Level{api.LevelBaseline, api.LevelRestricted} {
+		if t.levels[l] {
+			ls = append(ls, string(l))
+		}
+	}
+	return "their namespaces' levels (" + strings.Join(ls, ", ") + ")"
 }
 
 func (t *tally) addPods(pods []fixers.PodSummary) {
@@ -43,6 +66,12 @@ func (t *tally) addPods(pods []fixers.PodSummary) {
 		}
 	}
 	for _, p := range pods {
+		if l := p.Target.Level; l != "" && l != api.LevelPrivileged {
+			if t.levels == nil {
+				t.levels = map[api.Level]bool{}
+			}
+			t.levels[l] = true
+		}
 		for l, ok := range p.Before {
 			if ok {
 				t.PassingBefore[string(l)]++

@@ -428,7 +428,7 @@ func (r *run) summary() {
 	t := r.tally
 	var msg string
 	if r.check {
-		msg = fmt.Sprintf("psafix check: %d files, %d workloads, %d violations at %s", t.Files, t.Workloads, t.Remaining, r.opts.Level)
+		msg = fmt.Sprintf("psafix check: %d files, %d workloads, %d violations at %s", t.Files, t.Workloads, t.Remaining, t.levelText(r.opts.Level))
 	} else {
 		verb, changed := "fixed", fmt.Sprintf("%d changed", t.FilesChanged)
 		if r.flags.diff || r.flags.list {
@@ -436,7 +436,7 @@ func (r *run) summary() {
 		}
 		msg = fmt.Sprintf("psafix: %d files (%s), %d workloads (%s %d)", t.Files, changed, t.Workloads, verb, t.Fixed)
 		if t.Remaining > 0 {
-			msg += fmt.Sprintf(", %d violations remain at %s", t.Remaining, r.opts.Level)
+			msg += fmt.Sprintf(", %d violations remain at %s", t.Remaining, t.levelText(r.opts.Level))
 		}
 	}
 	if t.Errors > 0 {
