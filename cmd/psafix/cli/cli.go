@@ -140,6 +140,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Comman
 	root.AddCommand(newFnCmd(stdin, stdout, stderr, code))
 	root.AddCommand(newReportCmd(stdin, stdout, stderr, code))
 	root.AddCommand(newLabelCmd(stdin, stdout, stderr, code))
+	root.AddCommand(newVersionCmd(stdout))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	return root
 }
@@ -147,7 +148,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Comman
 // common registers the flags that fix runs and check share.
 func (f *flags) common(fl *pflag.FlagSet) {
 	fl.StringVar(&f.level, "level", "restricted", "Pod Security Standards level to reach: restricted or baseline")
-	fl.StringVar(&f.version, "version", "latest", "policy version the level is checked at: latest or v1.N (v1.0 to v1.37)")
+	fl.StringVar(&f.version, "version", "latest", "Pod Security Standards policy version the level is checked at: latest or v1.N (v1.0 to v1.37); psafix's own version is 'psafix version'")
 	fl.StringSliceVar(&f.only, "fixers", nil, "run only these fixers (comma-separated IDs; see 'psafix fixers')")
 	fl.StringSliceVar(&f.skip, "skip", nil, "do not run these fixers (comma-separated IDs)")
 	fl.StringVar(&f.runAsUser, "run-as-user", strconv.Itoa(fixers.DefaultRunAsUser), "UID set where a pod has none, or 'none' to never set one (OpenShift assigns it)")

@@ -201,6 +201,7 @@ type sarifTool struct {
 
 type sarifDriver struct {
 	Name           string      `json:"name"`
+	Version        string      `json:"version"`
 	InformationURI string      `json:"informationUri"`
 	Rules          []sarifRule `json:"rules"`
 }
@@ -294,6 +295,7 @@ func (r *run) writeSARIF(w io.Writer) {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
 			Name:           "psafix",
+			Version:        currentBuild().String(),
 			InformationURI: "https://github.com/psafix/psafix",
 		}},
 		Results: []sarifResult{},
