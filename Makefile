@@ -12,10 +12,12 @@ all: lint test build
 build:
 	$(GO) build -o bin/psafix ./cmd/psafix
 
-# The unit, golden, conformance and corpus tests, with the fuzz seed corpora.
+# The unit, golden, conformance and corpus tests, with the fuzz seed corpora, and the
+# GitHub Action's script.
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	bash action/run_test.sh
 
 # Speed and memory are measured here, never in timed unit tests.
 bench:
