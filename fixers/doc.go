@@ -4,9 +4,11 @@
 // Each fixer is one registered value (All) with an ID, the PSA checks it answers, a one-line
 // Doc and a Fix function; a fixer runs for a pod only when one of its checks fails at the
 // target level and version. Fixers decide on the typed corev1.PodSpec and record changes
-// through a kio.Editor; the Engine turns those into byte edits of the original file,
-// verifies them (the result parses, keeps every comment and equals the original outside the
-// fields the fixers own) and re-evaluates the pod.
+// through the pod's Editor, which passes them to a kio.Editor and keeps a Change for each
+// (fixer, workload, container, field path, old and new value, risk); the Engine turns the
+// edits into byte edits of the original file, verifies them (the result parses, keeps every
+// comment and equals the original outside the fields the fixers own), re-evaluates the pod
+// and hands the Changes of the documents it changed to every reader in Result.Changes.
 //
 // # run-as-non-root
 //

@@ -41,6 +41,10 @@ type Result struct {
 	// Edits are the byte edits that turn Old into New, by document index; offsets count
 	// from the start of Old (its BOM included).
 	Edits map[int][]kio.Edit
+	// Changes are the changes New makes, each with its fixer, workload, container and field,
+	// in the order the fixers made them (by document, workload and fixer). The changes of a
+	// document left as it was are not here.
+	Changes []*Change
 }
 
 // PodSummary tells which levels a workload passes, at the target version, before and after
@@ -151,7 +155,8 @@ type docState struct {
 	// editNotes are the indexes in Result.Notes of the notes about this document's edits
 	// (what a fixer did or kept, an anchor edited); they go when the document is refused.
 	editNotes []int
-	refused   bool // the edits were dropped: the document is left as it was
+	changes   []*Change // what the fixers changed in this document
+	refused   bool      // the edits were dropped: the document is left as it was
 }
 
 type podState struct {
@@ -186,6 +191,11 @@ func (e *Engine) FixFile(path string, data []byte) *Result {
 	}
 	e.applyVerified(res, src, docs)
 	dropRefusedNotes(res, docs)
+	for _, ds := range docs {
+		if !ds.refused {
+			res.Changes = append(res.Changes, ds.changes...)
+		}
+	}
 	e.remaining(res, docs)
 	return res
 }
@@ -370,7 +380,8 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 			res.Notes = append(res.Notes, Report{Path: res.Path, Line: w.Object.Line, Column: w.Object.Column, Object: w.ID(), Note: true,
 				Message: fmt.Sprintf("exempt from %s: %s (%s)", which, x.Reason, x.From)})
 		}
-		p := &Pod{W: w, Meta: ps.meta, Spec: ps.spec, Edit: ed, Opts: e.Opts, Target: ps.target, Exempt: ps.exempt, Failing: map[policy.CheckID]Finding{}}
+		p := NewPod(w, ps.meta, ps.spec, ed, e.Opts)
+		p.Target, p.Exempt, p.doc = ps.target, ps.exempt, ds.doc.Index
 		for _, f := range ps.failing {
 			p.Failing[f.ID] = f
 			if _, fixer := Hint(f.ID, e.Opts.Fixers); fixer == "" || !e.Opts.Fixers[fixer] || ps.exempt.Covers(fixer) {
@@ -382,12 +393,15 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 			if !e.Opts.Fixers[f.ID] || ps.exempt.Covers(f.ID) || (len(f.Checks) > 0 && !p.Fails(f.Checks...)) {
 				continue
 			}
+			p.fixer = f
 			f.Fix(p)
 		}
+		p.fixer = nil
 		ps.changed = ed.Changes() != before
+		ds.changes = append(ds.changes, p.changes...)
 		for _, n := range p.Notes {
 			ds.editNotes = append(ds.editNotes, len(res.Notes))
-			res.Notes = append(res.Notes, Report{Path: res.Path, Line: n.Line, Column: n.Column, Object: w.ID(), Container: n.Container, Message: n.Message, Fixer: n.Fixer, Note: true})
+			res.Notes = append(res.Notes, Report{Path: res.Path, Line: n.Line, Column: n.Column, Object: w.ID(), Container: n.Container, Message: n.Message, Fixer: n.Fixer, Note: true, Field: n.Field, Doc: ds.doc.Index})
 		}
 	}
 	for _, a := range ed.Anchored() {

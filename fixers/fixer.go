@@ -2,6 +2,7 @@ package fixers
 
 import (
 	"fmt"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -79,7 +80,9 @@ type Pod struct {
 	W    *kio.Workload
 	Meta *metav1.ObjectMeta
 	Spec *corev1.PodSpec
-	Edit *kio.Editor
+	// Edit records changes: into the document's byte edits, and into the record of what
+	// each fixer changed (Result.Changes).
+	Edit *Editor
 	Opts *Options
 	// Target is the level and version this pod must reach.
 	Target Target
@@ -92,7 +95,21 @@ type Pod struct {
 	// Notes collects what a fixer wants the user told (a removed capability, a UID it could
 	// not set).
 	Notes []Note
+
+	fixer   *Fixer    // the fixer running, which Edit records changes for
+	doc     int       // the index of the document in its file
+	changes []*Change // what the fixers changed, in order
 }
+
+// NewPod starts fixing workload w of a document through ed, with its typed meta and spec.
+func NewPod(w *kio.Workload, meta *metav1.ObjectMeta, spec *corev1.PodSpec, ed *kio.Editor, opts *Options) *Pod {
+	p := &Pod{W: w, Meta: meta, Spec: spec, Opts: opts, Failing: map[policy.CheckID]Finding{}}
+	p.Edit = &Editor{ed: ed, p: p}
+	return p
+}
+
+// Changes returns what the fixers have changed in the pod so far.
+func (p *Pod) Changes() []*Change { return p.changes }
 
 // Note is a message about a fix, shown after the run.
 type Note struct {
@@ -101,6 +118,8 @@ type Note struct {
 	Container string
 	Fixer     string
 	Message   string
+	// Field is the field path of what the note is about: the container, or the pod spec.
+	Field string
 }
 
 // Container is one container of a pod with its YAML node and typed value.
@@ -169,9 +188,12 @@ func (p *Pod) Enabled(id string) bool { return p.Opts.Fixers[id] }
 func (p *Pod) note(fixer string, c *Container, format string, args ...any) {
 	at := p.W.Spec
 	n := Note{Fixer: fixer, Message: fmt.Sprintf(format, args...)}
+	spec := joinPath(fieldPath(p.W.Path), "spec")
+	n.Field = spec
 	if c != nil {
 		n.Container = c.C.Name
 		at = c.Node
+		n.Field = spec + "." + c.Field + "[" + strconv.Itoa(c.Index) + "]"
 	}
 	if at.Kind == yaml.MappingNode && len(at.Content) > 0 {
 		at = at.Content[0]

@@ -31,6 +31,10 @@ type Report struct {
 	Fixable bool
 	// Doc is the index of the document in its file.
 	Doc int
+	// Field is the field path the report is about, from the document's root, as KRM
+	// results write it (spec.template.spec.containers[0].securityContext.runAsNonRoot); empty
+	// when the report is about a whole document.
+	Field string
 }
 
 func (r Report) String() string {
