@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/rollout"
 )
 
 // Exit codes are part of psafix's interface: scripts and CI depend on them.
@@ -157,7 +158,7 @@ func (f *flags) common(fl *pflag.FlagSet) {
 	fl.IntVarP(&f.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files processed in parallel")
 	fl.Int64Var(&f.maxSize, "max-size", 10<<20, "skip (and report) files larger than this many bytes")
 	fl.StringVar(&f.namespace, "namespace", "", "namespace of workloads without metadata.namespace (its Namespace labels then apply)")
-	fl.StringVar(&f.config, "config", "", "config file (default: "+configName+" found upward from the paths)")
+	fl.StringVar(&f.config, "config", "", "config file (default: "+rollout.ConfigName+" found upward from the paths)")
 	f.fs = fl
 }
 

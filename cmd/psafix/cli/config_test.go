@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/psafix/psafix/rollout"
 )
 
 func writeFile(t *testing.T, path, text string) string {
@@ -19,75 +21,6 @@ func writeFile(t *testing.T, path, text string) string {
 }
 
 const configHead = "apiVersion: psafix.dev/v1alpha1\nkind: Config\n"
-
-// TestConfigErrors: every mistake in .psafix.yaml is reported at its line, with what is
-// accepted.
-func TestConfigErrors(t *testing.T) {
-	cases := []struct{ name, text, want string }{
-		{"unknown top field", configHead + "defualts: {}\n", `c.yaml:3: unknown field "defualts" in the top level (known: apiVersion, kind, defaults, exemptions, images)`},
-		{"unknown defaults field", configHead + "defaults:\n  level: baseline\n  colour: red\n", `c.yaml:5: unknown field "colour" in defaults (known: level, version, runAsUser, writablePaths, fixers, skip)`},
-		{"bad level", configHead + "defaults:\n  level: strict\n", `c.yaml:4: defaults.level: level must be restricted or baseline, not "strict"`},
-		{"bad version", configHead + "defaults:\n  version: 1.30\n", `c.yaml:4: defaults.version: version must be latest or v1.N, not "1.30"`},
-		{"bad uid", configHead + "defaults:\n  runAsUser: root\n", `c.yaml:4: defaults.runAsUser: run-as-user must be a non-zero UID or 'none', not "root"`},
-		{"relative path", configHead + "defaults:\n  writablePaths: [tmp]\n", `c.yaml:4: defaults.writablePaths: writable path must be absolute, not "tmp"`},
-		{"skip not a list", configHead + "defaults:\n  skip: read-only-root\n", `c.yaml:4: skip must be a list`},
-		{"unknown fixer", configHead + "defaults:\n  skip: [read-only]\n", `c.yaml:4: defaults.skip: unknown fixer "read-only"`},
-		{"wrong kind", "apiVersion: psafix.dev/v1alpha1\nkind: PSAFix\n", `c.yaml:2: kind must be Config, not "PSAFix"`},
-		{"no apiVersion", "kind: Config\n", `c.yaml:1: apiVersion must be psafix.dev/v1alpha1, not ""`},
-		{"exemption without reason", configHead + "exemptions:\n  - namespace: kube-system\n", `c.yaml:4: an exemption needs a reason`},
-		{"exemption unknown field", configHead + "exemptions:\n  - namespace: kube-system\n    reason: cloud\n    fixer: [capabilities]\n", `c.yaml:6: unknown field "fixer" in an exemption (known: namespace, object, fixers, reason)`},
-		{"exemption bad object", configHead + "exemptions:\n  - object: node-exporter\n    reason: x\n", `c.yaml:4: object must be Kind/namespace/name`},
-		{"exemption both", configHead + "exemptions:\n  - object: DaemonSet/a/b\n    namespace: a\n    reason: x\n", `c.yaml:4: an exemption names a namespace or an object, not both`},
-		{"exemption unknown fixer", configHead + "exemptions:\n  - namespace: a\n    fixers: [all, seccomp, nope]\n    reason: x\n", `c.yaml:5: unknown fixer "nope"`},
-		{"image without uid", configHead + "images:\n  - pattern: ghcr.io/acme/*\n", `c.yaml:4: an image needs a uid`},
-		{"image bad uid", configHead + "images:\n  - pattern: ghcr.io/acme/*\n    uid: -1\n", `c.yaml:5: uid must be a number from 0`},
-		{"duplicate", configHead + "kind: Config\n", `c.yaml:3: duplicate key "kind"`},
-		{"invalid yaml", configHead + "defaults: [\n", `c.yaml:`},
-		{"empty", "# nothing\n", `c.yaml: empty config file`},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := parseConfig("c.yaml", []byte(c.text))
-			if err == nil {
-				t.Fatalf("no error, want %q", c.want)
-			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Errorf("got  %q\nwant %q", err.Error(), c.want)
-			}
-		})
-	}
-}
-
-func TestConfigExemptions(t *testing.T) {
-	c, err := parseConfig("c.yaml", []byte(configHead+`exemptions:
-  - object: DaemonSet/monitoring/node-*
-    fixers: [read-only-root]
-    reason: textfile collector
-  - namespace: kube-*
-    reason: managed by the provider
-  - fixers: [capabilities]
-    reason: everywhere, for now
-images:
-  - pattern: ghcr.io/acme/*
-    uid: 10001
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := c.exemptionFor("DaemonSet", "monitoring", "node-exporter")
-	if x == nil || len(x.Fixers) != 1 || x.Fixers[0] != "read-only-root" || x.Reason != "textfile collector" || x.From != "c.yaml:4: object DaemonSet/monitoring/node-*" {
-		t.Errorf("object exemption: %+v", x)
-	}
-	if x := c.exemptionFor("Deployment", "kube-system", "coredns"); x == nil || len(x.Fixers) != 0 || x.Reason != "managed by the provider" {
-		t.Errorf("namespace exemption: %+v", x)
-	}
-	if x := c.exemptionFor("Deployment", "shop", "web"); x == nil || len(x.Fixers) != 1 || x.Fixers[0] != "capabilities" {
-		t.Errorf("fixer exemption: %+v", x)
-	}
-	if len(c.images) != 1 || c.images[0].UID != 10001 || c.images[0].Source != "c.yaml:12" {
-		t.Errorf("images: %+v", c.images)
-	}
-}
 
 const deployment = `apiVersion: apps/v1
 kind: Deployment
@@ -130,7 +63,7 @@ func TestConfigFoundAndFlagsWin(t *testing.T) {
 	inner := filepath.Join(root, "sub")
 	os.MkdirAll(filepath.Join(inner, ".git"), 0o755)
 	f2 := writeFile(t, filepath.Join(inner, "web.yaml"), deployment)
-	if got := findConfig(f2); got != "" {
+	if got := rollout.FindConfig(f2); got != "" {
 		t.Errorf("found %s above the repository root", got)
 	}
 

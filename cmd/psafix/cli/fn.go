@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/psafix/psafix/cmd/psafix/krm"
+	"github.com/psafix/psafix/krm"
 )
 
 const fnHelp = `psafix fn runs psafix as a KRM function, for kustomize (transformers with an exec or

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,64 +10,8 @@ import (
 
 	"github.com/psafix/psafix/diffview"
 	"github.com/psafix/psafix/kio"
+	"github.com/psafix/psafix/rollout"
 )
-
-var warnPlan = map[string][]label{}
-
-func init() {
-	for _, n := range []string{"a", "b", "c", "d", "e", "f", "g"} {
-		warnPlan[n] = []label{{psaPrefix + "warn", "restricted"}, {psaPrefix + "warn-version", "v1.35"}}
-	}
-}
-
-// TestLabelFormats: labels are added or changed in every way a Namespace is written, the
-// result verifies, says what it changed, and a second pass changes nothing.
-func TestLabelFormats(t *testing.T) {
-	cases := []struct{ name, in, want string }{
-		{"no labels", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n",
-			"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels:\n    pod-security.kubernetes.io/warn: restricted\n    pod-security.kubernetes.io/warn-version: v1.35\n"},
-		{"labels kept, value changed in place", "apiVersion: v1\nkind: Namespace\nmetadata:\n  labels:\n    team: b # owners\n    pod-security.kubernetes.io/warn: baseline # was\n  name: b\n",
-			"apiVersion: v1\nkind: Namespace\nmetadata:\n  labels:\n    team: b # owners\n    pod-security.kubernetes.io/warn: restricted # was\n    pod-security.kubernetes.io/warn-version: v1.35\n  name: b\n"},
-		{"flow labels", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: c\n  labels: {team: c}\n",
-			"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: c\n  labels: {team: c, pod-security.kubernetes.io/warn: restricted, pod-security.kubernetes.io/warn-version: v1.35}\n"},
-		{"empty labels", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: d\n  labels: {}\n",
-			"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: d\n  labels:\n    pod-security.kubernetes.io/warn: restricted\n    pod-security.kubernetes.io/warn-version: v1.35\n"},
-		{"json", `{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "e"}}` + "\n",
-			`{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "e", "labels": {"pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/warn-version": "v1.35"}}}` + "\n"},
-		{"crlf", "apiVersion: v1\r\nkind: Namespace\r\nmetadata:\r\n  name: f\r\n",
-			"apiVersion: v1\r\nkind: Namespace\r\nmetadata:\r\n  name: f\r\n  labels:\r\n    pod-security.kubernetes.io/warn: restricted\r\n    pod-security.kubernetes.io/warn-version: v1.35\r\n"},
-		{"list item, quoted value kept", "apiVersion: v1\nkind: NamespaceList\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: g\n    labels:\n      \"pod-security.kubernetes.io/warn\": \"restricted\"\n",
-			"apiVersion: v1\nkind: NamespaceList\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: g\n    labels:\n      \"pod-security.kubernetes.io/warn\": \"restricted\"\n      pod-security.kubernetes.io/warn-version: v1.35\n"},
-		{"other objects untouched", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			out, changes, err := labelFile("x.yaml", []byte(c.in), warnPlan)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(out) != c.want {
-				t.Errorf("got:\n%s\nwant:\n%s", out, c.want)
-			}
-			n := 0
-			for _, mc := range changes {
-				n += len(mc.changes)
-			}
-			if c.in != c.want && n == 0 {
-				t.Errorf("changes not reported")
-			}
-			again, changes, err := labelFile("x.yaml", out, warnPlan)
-			if err != nil || !bytes.Equal(again, out) {
-				t.Errorf("second pass changed the file (%v):\n%s", err, again)
-			}
-			for _, mc := range changes {
-				if len(mc.changes) > 0 {
-					t.Errorf("second pass reports changes: %+v", mc.changes)
-				}
-			}
-		})
-	}
-}
 
 // TestLabelNeverLowersEnforce: a recommendation never lowers an enforce label; --enforce
 // does what it says and warns when workloads would be rejected.
@@ -166,8 +109,12 @@ func labelRanges(t *testing.T, data []byte) map[int]bool {
 		if d.Root == nil {
 			continue
 		}
-		for _, obj := range namespaceObjects(d.Root) {
-			k, v := kio.Lookup(lookupPath(obj, "metadata"), "labels")
+		for _, obj := range rollout.NamespaceObjects(d.Root) {
+			_, meta := kio.Lookup(obj, "metadata")
+			if meta == nil {
+				continue
+			}
+			k, v := kio.Lookup(kio.Resolve(meta), "labels")
 			if k == nil {
 				continue
 			}

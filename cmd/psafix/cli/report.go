@@ -13,6 +13,7 @@ import (
 	"k8s.io/pod-security-admission/api"
 
 	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/rollout"
 )
 
 const formatMarkdown = "markdown"
@@ -87,47 +88,18 @@ func newReportCmd(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.C
 	return cmd
 }
 
-// levels are PSA's levels, from the loosest.
-var levels = []api.Level{api.LevelPrivileged, api.LevelBaseline, api.LevelRestricted}
-
-func levelRank(l api.Level) int {
-	for i, x := range levels {
-		if x == l {
-			return i
-		}
-	}
-	return 0
-}
-
-// podRef is one workload of the survey.
-type podRef struct {
-	path string
-	fixers.PodSummary
-	// problem says why a workload was not evaluated (its pod spec does not decode).
-	problem string
-}
-
-// nsSurvey is one namespace: its manifest, its target and its workloads.
-type nsSurvey struct {
-	name     string
-	manifest *nsManifest
-	target   fixers.Target
-	pods     []podRef
-	before   map[api.Level]int
-	after    map[api.Level]int
-	rec      recommendation
-}
-
 // survey is what a run over the inputs found, by namespace.
 type survey struct {
 	opts      *fixers.Options
-	ro        *rollout
+	ro        *rollout.Targets
 	files     int
 	workloads int
-	list      []*nsSurvey
+	list      []*rollout.Namespace
 	errs      []jsonMessage
 	pin       string // the version labels are pinned to where the namespace names none
 	inputs    []input
+	// stdin is standard input, read once by the pre-pass.
+	stdin []byte
 }
 
 // surveyArgs collects the inputs, runs the pre-pass and the engine (writing nothing) and
@@ -140,21 +112,21 @@ func (r *run) surveyArgs(args []string) (*survey, error) {
 	if err != nil {
 		return nil, err
 	}
-	ro, err := r.prepare(args, inputs)
+	ro, stdin, err := r.prepare(args, inputs)
 	if err != nil {
 		return nil, err
 	}
-	sv := &survey{opts: r.opts, ro: ro, pin: pinVersion(r.opts.Version), inputs: inputs}
-	byName := map[string]*nsSurvey{}
-	get := func(name string) *nsSurvey {
+	sv := &survey{opts: r.opts, ro: ro, pin: rollout.PinVersion(r.opts.Version), inputs: inputs, stdin: stdin}
+	byName := map[string]*rollout.Namespace{}
+	get := func(name string) *rollout.Namespace {
 		ns := byName[name]
 		if ns == nil {
-			ns = &nsSurvey{name: name, manifest: ro.manifest(name), target: ro.targetFor(name), before: map[api.Level]int{}, after: map[api.Level]int{}}
+			ns = ro.NewNamespace(name)
 			byName[name] = ns
 		}
 		return ns
 	}
-	for _, name := range ro.names() {
+	for _, name := range ro.Names() {
 		get(name)
 	}
 	engine := fixers.NewEngine(r.opts)
@@ -183,31 +155,22 @@ func (r *run) surveyArgs(args []string) (*survey, error) {
 			}
 		}
 		for _, p := range res.Pods {
-			ns := get(p.Namespace)
-			ref := podRef{path: res.Path, PodSummary: p}
+			ref := rollout.Workload{Path: res.Path, PodSummary: p}
 			if !p.After[api.LevelPrivileged] {
-				ref.problem = problems[p.Object]
-				if ref.problem == "" {
-					ref.problem = "not evaluated"
+				ref.Problem = problems[p.Object]
+				if ref.Problem == "" {
+					ref.Problem = "not evaluated"
 				}
 			}
-			ns.pods = append(ns.pods, ref)
-			for _, l := range levels {
-				if p.Before[l] {
-					ns.before[l]++
-				}
-				if p.After[l] {
-					ns.after[l]++
-				}
-			}
+			get(p.Namespace).Add(ref)
 		}
 	})
 	for _, ns := range byName {
-		ns.rec = recommend(ns, "")
+		ns.Rec = rollout.Recommend(ns, "")
 		sv.list = append(sv.list, ns)
 	}
 	sort.Slice(sv.list, func(i, j int) bool {
-		a, b := sv.list[i].name, sv.list[j].name
+		a, b := sv.list[i].Name, sv.list[j].Name
 		if (a == "") != (b == "") {
 			return b == "" // workloads without a namespace last
 		}
@@ -221,77 +184,6 @@ func (sv *survey) fail(w io.Writer, path string, line int, msg string) {
 	fmt.Fprintln(w, msg)
 }
 
-// pinVersion is the version PSA labels are pinned to for a target version: itself, or for
-// latest the newest policy version psafix knows (what latest means for this psafix). A
-// pinned version keeps a cluster upgrade from changing what is enforced.
-func pinVersion(v api.Version) string {
-	if v.Latest() {
-		return fixers.NewestVersion().String()
-	}
-	return v.String()
-}
-
-// label is one label to set.
-type label struct{ key, value string }
-
-// recommendation is the labels psafix recommends for a namespace, and why.
-type recommendation struct {
-	labels []label
-	// enforce is the recommended enforce level, "" for none.
-	enforce string
-	why     string
-	// leftAlone marks a namespace psafix does not relabel (enforce=privileged by its label,
-	// or no namespace at all).
-	leftAlone bool
-}
-
-// recommend decides a namespace's labels: enforce at the strictest level every workload
-// passes after fixing (never lower than an enforce label it has), audit and warn at
-// restricted, every mode's version pinned. pin overrides the version.
-func recommend(ns *nsSurvey, pin string) recommendation {
-	if ns.name == "" {
-		return recommendation{leftAlone: true, why: "no namespace: set metadata.namespace, or name it with --namespace"}
-	}
-	if pin == "" {
-		pin = pinVersion(ns.target.Version)
-	}
-	cur, hasCur := api.Level(""), false
-	if v, ok := ns.manifest.psaLabels()[psaEnforce]; ok {
-		cur, hasCur = parseLevel(v)
-	}
-	if hasCur && cur == api.LevelPrivileged {
-		return recommendation{leftAlone: true, why: "enforce=privileged by its label: psafix leaves the namespace and its workloads alone"}
-	}
-	rec := recommendation{}
-	n := len(ns.pods)
-	switch {
-	case n == 0:
-		rec.why = "no workloads in the input: audit and warn only"
-	case ns.after[api.LevelRestricted] == n:
-		rec.enforce = string(api.LevelRestricted)
-		rec.why = passes(n, n) + " restricted after fixing"
-	case ns.after[api.LevelBaseline] == n:
-		rec.enforce = string(api.LevelBaseline)
-		rec.why = fmt.Sprintf("%s baseline after fixing, %s restricted", passes(n, n), fails(n-ns.after[api.LevelRestricted], n))
-	default:
-		rec.why = fmt.Sprintf("%s baseline even after fixing: fix or exempt before enforcing", fails(n-ns.after[api.LevelBaseline], n))
-	}
-	if hasCur && n > 0 && (rec.enforce == "" || levelRank(cur) > levelRank(api.Level(rec.enforce))) {
-		rec.why = fmt.Sprintf("keeps enforce=%s from its label although %s it even after fixing", cur, fails(n-ns.after[cur], n))
-		rec.enforce = string(cur)
-	}
-	if n > 0 && ns.target.Level == api.LevelBaseline {
-		rec.why += "; psafix report --level restricted shows what restricted takes"
-	}
-	if rec.enforce != "" {
-		rec.labels = append(rec.labels, label{psaEnforce, rec.enforce}, label{psaEnforce + "-version", pin})
-	}
-	for _, mode := range psaModes[1:] {
-		rec.labels = append(rec.labels, label{psaPrefix + mode, string(api.LevelRestricted)}, label{psaPrefix + mode + "-version", pin})
-	}
-	return rec
-}
-
 // plural says "1 file" or "2 files".
 func plural(n int, one, many string) string {
 	if n == 1 {
@@ -300,46 +192,30 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// passes says "the workload passes" or "all 3 workloads pass" (k of n).
-func passes(k, n int) string { return workloads(k, n, "passes", "pass") }
-
-// fails says "the workload fails" or "1 of 3 workloads fail".
-func fails(k, n int) string { return workloads(k, n, "fails", "fail") }
-
-func workloads(k, n int, one, many string) string {
-	switch {
-	case n == 1:
-		return "the workload " + one
-	case k == n:
-		return fmt.Sprintf("all %d workloads %s", n, many)
-	}
-	return fmt.Sprintf("%d of %d workloads %s", k, n, many)
-}
-
-func (ns *nsSurvey) displayName() string {
-	if ns.name == "" {
+func displayName(ns *rollout.Namespace) string {
+	if ns.Name == "" {
 		return "(none)"
 	}
-	return ns.name
+	return ns.Name
 }
 
-func (ns *nsSurvey) enforceNow() string {
-	if v, ok := ns.manifest.psaLabels()[psaEnforce]; ok {
+func enforceNow(ns *rollout.Namespace) string {
+	if v, ok := ns.Manifest.PSALabels()[rollout.EnforceLabel]; ok {
 		return v
 	}
 	return "-"
 }
 
-func (ns *nsSurvey) recommendedEnforce() string {
+func recommendedEnforce(ns *rollout.Namespace) string {
 	switch {
-	case ns.name == "":
+	case ns.Name == "":
 		return "(no namespace)"
-	case ns.rec.leftAlone:
+	case ns.Rec.LeftAlone:
 		return "(left alone)"
-	case ns.rec.enforce == "":
+	case ns.Rec.Enforce == "":
 		return "(none: audit, warn)"
 	}
-	return ns.rec.enforce
+	return ns.Rec.Enforce
 }
 
 func targetString(t fixers.Target) string {
@@ -349,33 +225,12 @@ func targetString(t fixers.Target) string {
 	return string(t.Level) + " " + t.Version.String()
 }
 
-// remaining lists, per workload, the checks still failing at its target after fixing.
-func (ns *nsSurvey) remaining() []podRef {
-	var out []podRef
-	for _, p := range ns.pods {
-		if len(p.Remaining) > 0 || p.problem != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func (ns *nsSurvey) exempt() []podRef {
-	var out []podRef
-	for _, p := range ns.pods {
-		if p.Exempt != nil {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // checkList returns the checks a workload still fails, or why it was not evaluated.
-func checkList(p podRef) []string {
+func checkList(p rollout.Workload) []string {
 	seen := map[string]bool{}
 	var out []string
-	if p.problem != "" {
-		out = append(out, p.problem)
+	if p.Problem != "" {
+		out = append(out, p.Problem)
 	}
 	for _, c := range p.Remaining {
 		if !seen[string(c)] {
@@ -394,8 +249,6 @@ func exemptFixers(x *fixers.Exemption) string {
 	return "fixers " + strings.Join(x.Fixers, ", ")
 }
 
-func (p podRef) where() string { return fmt.Sprintf("%s:%d", p.path, p.Line) }
-
 func labelLines(m map[string]string) []string {
 	var out []string
 	for _, k := range sortedLabelKeys(m) {
@@ -408,11 +261,11 @@ func labelLines(m map[string]string) []string {
 // its version.
 func sortedLabelKeys(m map[string]string) []string {
 	rank := func(k string) int {
-		for i, mode := range psaModes {
+		for i, mode := range rollout.Modes {
 			switch k {
-			case psaPrefix + mode:
+			case rollout.LabelPrefix + mode:
 				return 2 * i
-			case psaPrefix + mode + "-version":
+			case rollout.LabelPrefix + mode + "-version":
 				return 2*i + 1
 			}
 		}
@@ -433,8 +286,8 @@ func sortedLabelKeys(m map[string]string) []string {
 
 func (sv *survey) header() string {
 	s := fmt.Sprintf("level %s, version %s (labels pinned to %s)", sv.opts.Level, sv.opts.Version, sv.pin)
-	if sv.ro.cfg != nil {
-		s += ", config " + sv.ro.cfg.path
+	if sv.ro.Config != nil {
+		s += ", config " + sv.ro.Config.Path
 	}
 	return s
 }
@@ -444,23 +297,23 @@ func (sv *survey) writeText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAMESPACE\tWORKLOADS\tPRIVILEGED\tBASELINE\tRESTRICTED\tTARGET\tENFORCE NOW\tRECOMMENDED ENFORCE")
 	for _, ns := range sv.list {
-		fmt.Fprintf(tw, "%s\t%d", ns.displayName(), len(ns.pods))
-		for _, l := range levels {
-			fmt.Fprintf(tw, "\t%d -> %d", ns.before[l], ns.after[l])
+		fmt.Fprintf(tw, "%s\t%d", displayName(ns), len(ns.Pods))
+		for _, l := range rollout.Levels {
+			fmt.Fprintf(tw, "\t%d -> %d", ns.Before[l], ns.After[l])
 		}
-		fmt.Fprintf(tw, "\t%s\t%s\t%s\n", targetString(ns.target), ns.enforceNow(), ns.recommendedEnforce())
+		fmt.Fprintf(tw, "\t%s\t%s\t%s\n", targetString(ns.Target), enforceNow(ns), recommendedEnforce(ns))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nPRIVILEGED, BASELINE, RESTRICTED: workloads passing the level today -> after psafix --write.")
 	for _, ns := range sv.list {
 		fmt.Fprintln(w)
 		switch {
-		case ns.name == "":
+		case ns.Name == "":
 			fmt.Fprintln(w, "Workloads without a namespace")
-		case ns.manifest != nil:
-			fmt.Fprintf(w, "Namespace %s (%s)\n", ns.name, ns.manifest.where())
+		case ns.Manifest != nil:
+			fmt.Fprintf(w, "Namespace %s (%s)\n", ns.Name, ns.Manifest.Where())
 		default:
-			fmt.Fprintf(w, "Namespace %s (no Namespace manifest in the input: create one with the recommended labels)\n", ns.name)
+			fmt.Fprintf(w, "Namespace %s (no Namespace manifest in the input: create one with the recommended labels)\n", ns.Name)
 		}
 		field := func(name string, lines []string) {
 			for i, l := range lines {
@@ -471,30 +324,30 @@ func (sv *survey) writeText(w io.Writer) {
 				}
 			}
 		}
-		field("target", []string{targetString(ns.target) + " (" + ns.target.From + ")"})
-		if ns.name != "" {
-			if l := labelLines(ns.manifest.psaLabels()); len(l) > 0 {
+		field("target", []string{targetString(ns.Target) + " (" + ns.Target.From + ")"})
+		if ns.Name != "" {
+			if l := labelLines(ns.Manifest.PSALabels()); len(l) > 0 {
 				field("labels", l)
 			} else {
 				field("labels", []string{"(no pod-security labels)"})
 			}
 		}
 		var rec []string
-		for _, l := range ns.rec.labels {
-			rec = append(rec, l.key+"="+l.value)
+		for _, l := range ns.Rec.Labels {
+			rec = append(rec, l.Key+"="+l.Value)
 		}
-		rec = append(rec, "("+ns.rec.why+")")
+		rec = append(rec, "("+ns.Rec.Why+")")
 		field("recommended", rec)
 		var rem []string
-		for _, p := range ns.remaining() {
-			rem = append(rem, fmt.Sprintf("%s (%s): %s", p.Object, p.where(), strings.Join(checkList(p), ", ")))
+		for _, p := range ns.Remaining() {
+			rem = append(rem, fmt.Sprintf("%s (%s): %s", p.Object, p.Where(), strings.Join(checkList(p), ", ")))
 		}
 		if len(rem) > 0 {
 			field("after fix", rem)
 		}
 		var ex []string
-		for _, p := range ns.exempt() {
-			ex = append(ex, fmt.Sprintf("%s (%s): %s: %s (%s)", p.Object, p.where(), exemptFixers(p.Exempt), p.Exempt.Reason, p.Exempt.From))
+		for _, p := range ns.Exempt() {
+			ex = append(ex, fmt.Sprintf("%s (%s): %s: %s (%s)", p.Object, p.Where(), exemptFixers(p.Exempt), p.Exempt.Reason, p.Exempt.From))
 		}
 		if len(ex) > 0 {
 			field("exempt", ex)
@@ -517,59 +370,59 @@ func (sv *survey) writeMarkdown(w io.Writer) {
 	fmt.Fprintln(w, "| Namespace | Workloads | Privileged | Baseline | Restricted | Target | Enforce now | Recommended enforce |")
 	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | --- | --- | --- |")
 	for _, ns := range sv.list {
-		fmt.Fprintf(w, "| %s | %d", mdEscape(ns.displayName()), len(ns.pods))
-		for _, l := range levels {
-			fmt.Fprintf(w, " | %d → %d", ns.before[l], ns.after[l])
+		fmt.Fprintf(w, "| %s | %d", mdEscape(displayName(ns)), len(ns.Pods))
+		for _, l := range rollout.Levels {
+			fmt.Fprintf(w, " | %d → %d", ns.Before[l], ns.After[l])
 		}
-		fmt.Fprintf(w, " | %s | %s | %s |\n", targetString(ns.target), mdEscape(ns.enforceNow()), mdEscape(ns.recommendedEnforce()))
+		fmt.Fprintf(w, " | %s | %s | %s |\n", targetString(ns.Target), mdEscape(enforceNow(ns)), mdEscape(recommendedEnforce(ns)))
 	}
 	fmt.Fprintln(w, "\nPrivileged, Baseline, Restricted: workloads passing the level today → after `psafix --write`.")
 	for _, ns := range sv.list {
 		fmt.Fprintln(w)
 		switch {
-		case ns.name == "":
+		case ns.Name == "":
 			fmt.Fprintln(w, "## Workloads without a namespace")
 		default:
-			fmt.Fprintf(w, "## Namespace `%s`\n", ns.name)
+			fmt.Fprintf(w, "## Namespace `%s`\n", ns.Name)
 		}
 		fmt.Fprintln(w)
-		if ns.name != "" {
-			if ns.manifest != nil {
-				fmt.Fprintf(w, "- Namespace manifest: `%s`\n", ns.manifest.where())
+		if ns.Name != "" {
+			if ns.Manifest != nil {
+				fmt.Fprintf(w, "- Namespace manifest: `%s`\n", ns.Manifest.Where())
 			} else {
 				fmt.Fprintln(w, "- No Namespace manifest in the input: create one with the recommended labels.")
 			}
 		}
-		fmt.Fprintf(w, "- Target: %s (%s)\n", targetString(ns.target), mdEscape(ns.target.From))
-		if ns.name != "" {
-			if l := labelLines(ns.manifest.psaLabels()); len(l) > 0 {
+		fmt.Fprintf(w, "- Target: %s (%s)\n", targetString(ns.Target), mdEscape(ns.Target.From))
+		if ns.Name != "" {
+			if l := labelLines(ns.Manifest.PSALabels()); len(l) > 0 {
 				fmt.Fprintf(w, "- Labels: `%s`\n", strings.Join(l, "`, `"))
 			} else {
 				fmt.Fprintln(w, "- Labels: no pod-security labels")
 			}
 		}
-		fmt.Fprintf(w, "- Recommendation: %s\n", mdEscape(ns.rec.why))
-		if len(ns.rec.labels) > 0 {
+		fmt.Fprintf(w, "- Recommendation: %s\n", mdEscape(ns.Rec.Why))
+		if len(ns.Rec.Labels) > 0 {
 			fmt.Fprint(w, "\n  ```yaml\n  metadata:\n    labels:\n")
-			for _, l := range ns.rec.labels {
-				fmt.Fprintf(w, "      %s: %s\n", l.key, l.value)
+			for _, l := range ns.Rec.Labels {
+				fmt.Fprintf(w, "      %s: %s\n", l.Key, l.Value)
 			}
 			fmt.Fprint(w, "  ```\n")
 		}
-		rem, ex := ns.remaining(), ns.exempt()
-		if len(ns.rec.labels) > 0 && len(rem)+len(ex) > 0 {
+		rem, ex := ns.Remaining(), ns.Exempt()
+		if len(ns.Rec.Labels) > 0 && len(rem)+len(ex) > 0 {
 			fmt.Fprintln(w)
 		}
 		if len(rem) > 0 {
 			fmt.Fprintln(w, "- Still failing after the fix:")
 			for _, p := range rem {
-				fmt.Fprintf(w, "  - `%s` (`%s`): %s\n", p.Object, p.where(), "`"+strings.Join(checkList(p), "`, `")+"`")
+				fmt.Fprintf(w, "  - `%s` (`%s`): %s\n", p.Object, p.Where(), "`"+strings.Join(checkList(p), "`, `")+"`")
 			}
 		}
 		if len(ex) > 0 {
 			fmt.Fprintln(w, "- Exempt:")
 			for _, p := range ex {
-				fmt.Fprintf(w, "  - `%s` (`%s`): %s: %s (%s)\n", p.Object, p.where(), exemptFixers(p.Exempt), mdEscape(p.Exempt.Reason), mdEscape(p.Exempt.From))
+				fmt.Fprintf(w, "  - `%s` (`%s`): %s: %s (%s)\n", p.Object, p.Where(), exemptFixers(p.Exempt), mdEscape(p.Exempt.Reason), mdEscape(p.Exempt.From))
 			}
 		}
 	}
@@ -647,7 +500,7 @@ type exemptJSON struct {
 
 func levelCounts(m map[api.Level]int) map[string]int {
 	out := map[string]int{}
-	for _, l := range levels {
+	for _, l := range rollout.Levels {
 		out[string(l)] = m[l]
 	}
 	return out
@@ -655,7 +508,7 @@ func levelCounts(m map[api.Level]int) map[string]int {
 
 func levelBools(m map[api.Level]bool) map[string]bool {
 	out := map[string]bool{}
-	for _, l := range levels {
+	for _, l := range rollout.Levels {
 		out[string(l)] = m[l]
 	}
 	return out
@@ -664,25 +517,25 @@ func levelBools(m map[api.Level]bool) map[string]bool {
 func (sv *survey) writeJSON(w io.Writer) {
 	rep := reportJSON{Tool: "psafix", Mode: "report", Level: string(sv.opts.Level), Version: sv.opts.Version.String(), Pin: sv.pin,
 		Namespaces: []nsJSON{}, Errors: sv.errs}
-	if sv.ro.cfg != nil {
-		rep.Config = sv.ro.cfg.path
+	if sv.ro.Config != nil {
+		rep.Config = sv.ro.Config.Path
 	}
 	if rep.Errors == nil {
 		rep.Errors = []jsonMessage{}
 	}
 	before, after := map[api.Level]int{}, map[api.Level]int{}
 	for _, ns := range sv.list {
-		j := nsJSON{Name: ns.name, Target: targetJSON{Level: string(ns.target.Level), Version: ns.target.Version.String(), From: ns.target.From},
-			Workloads: len(ns.pods), Before: levelCounts(ns.before), After: levelCounts(ns.after),
-			Labels: ns.manifest.psaLabels(), Recommended: map[string]string{}, Recommendation: ns.rec.why, LeftAlone: ns.rec.leftAlone, Objects: []objJSON{}}
-		if ns.manifest != nil {
-			j.Manifest = &locJSON{Path: ns.manifest.path, Line: ns.manifest.line}
+		j := nsJSON{Name: ns.Name, Target: targetJSON{Level: string(ns.Target.Level), Version: ns.Target.Version.String(), From: ns.Target.From},
+			Workloads: len(ns.Pods), Before: levelCounts(ns.Before), After: levelCounts(ns.After),
+			Labels: ns.Manifest.PSALabels(), Recommended: map[string]string{}, Recommendation: ns.Rec.Why, LeftAlone: ns.Rec.LeftAlone, Objects: []objJSON{}}
+		if ns.Manifest != nil {
+			j.Manifest = &locJSON{Path: ns.Manifest.Path, Line: ns.Manifest.Line}
 		}
-		for _, l := range ns.rec.labels {
-			j.Recommended[l.key] = l.value
+		for _, l := range ns.Rec.Labels {
+			j.Recommended[l.Key] = l.Value
 		}
-		for _, p := range ns.pods {
-			o := objJSON{Object: p.Object, Path: p.path, Line: p.Line, Before: levelBools(p.Before), After: levelBools(p.After), Fixed: p.Fixed, Remaining: checkList(p)}
+		for _, p := range ns.Pods {
+			o := objJSON{Object: p.Object, Path: p.Path, Line: p.Line, Before: levelBools(p.Before), After: levelBools(p.After), Fixed: p.Fixed, Remaining: checkList(p)}
 			if o.Remaining == nil {
 				o.Remaining = []string{}
 			}
@@ -694,9 +547,9 @@ func (sv *survey) writeJSON(w io.Writer) {
 			}
 			j.Objects = append(j.Objects, o)
 		}
-		for _, l := range levels {
-			before[l] += ns.before[l]
-			after[l] += ns.after[l]
+		for _, l := range rollout.Levels {
+			before[l] += ns.Before[l]
+			after[l] += ns.After[l]
 		}
 		rep.Namespaces = append(rep.Namespaces, j)
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/psafix/psafix/rollout"
 )
 
 func reportOf(t *testing.T, args ...string) reportJSON {
@@ -59,13 +61,13 @@ func reportAgreesWithWrite(t *testing.T, dir string, args ...string) reportJSON 
 		if got.Workloads != ns.Workloads {
 			t.Errorf("namespace %q: %d workloads before the write, %d after", ns.Name, ns.Workloads, got.Workloads)
 		}
-		for _, l := range levels {
+		for _, l := range rollout.Levels {
 			if ns.After[string(l)] != got.Before[string(l)] {
 				t.Errorf("namespace %q: report said %d workloads would pass %s after the fix; after --write %d do", ns.Name, ns.After[string(l)], l, got.Before[string(l)])
 			}
 		}
 	}
-	for _, l := range levels {
+	for _, l := range rollout.Levels {
 		if before.Summary.After[string(l)] != check.Summary.PassingBefore[string(l)] {
 			t.Errorf("report said %d workloads would pass %s after the fix; check after --write counts %d", before.Summary.After[string(l)], l, check.Summary.PassingBefore[string(l)])
 		}

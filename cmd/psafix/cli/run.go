@@ -11,10 +11,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/psafix/psafix/cmd/psafix/krm"
 	"github.com/psafix/psafix/diffview"
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
+	"github.com/psafix/psafix/krm"
 )
 
 // run is one invocation over a set of paths.
@@ -71,7 +71,7 @@ func (r *run) main(args []string) (int, error) {
 			return ExitError, usageError{errors.New("--write cannot rewrite standard input; write to a file or drop --write")}
 		}
 	}
-	if _, err := r.prepare(args, inputs); err != nil {
+	if _, _, err := r.prepare(args, inputs); err != nil {
 		return ExitError, err
 	}
 	engine := fixers.NewEngine(r.opts)

@@ -1,8 +1,17 @@
-package cli
+// Package rollout is psafix's rollout policy, shared by the command line and the KRM
+// function: the .psafix.yaml config file (defaults, exemptions, image users), the
+// Namespace manifests of the input and the level and version each namespace's workloads are
+// fixed for, the pod-security labels psafix recommends, and the label edit that puts them
+// into Namespace manifests, changing only label lines.
+//
+// It reads YAML through kio and fixes nothing itself: it sets the hooks of
+// fixers.Options (TargetFor, ExemptionFor, Images) that the engine calls.
+package rollout
 
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -18,12 +27,12 @@ import (
 // The config file: .psafix.yaml, found upward from the paths psafix is given (or named
 // with --config).
 const (
-	configName       = ".psafix.yaml"
-	configAPIVersion = "psafix.dev/v1alpha1"
-	configKind       = "Config"
+	ConfigName       = ".psafix.yaml"
+	ConfigAPIVersion = "psafix.dev/v1alpha1"
+	ConfigKind       = "Config"
 )
 
-// config is a parsed .psafix.yaml:
+// Config is a parsed .psafix.yaml:
 //
 //	apiVersion: psafix.dev/v1alpha1
 //	kind: Config
@@ -46,16 +55,20 @@ const (
 //	  - pattern: ghcr.io/acme/*
 //	    uid: 10001
 //	    reason: our base image's user
-type config struct {
-	path       string
-	defaults   configDefaults
+type Config struct {
+	// Path is the file, as given or found (relative to the current folder when below it).
+	Path string
+	// Defaults are the options of defaults:, as written ("" or nil: not given).
+	Defaults Defaults
+	// Images extend the built-in table of image users (fixers.Options.Images).
+	Images     []fixers.ImageUID
 	exemptions []configExemption
-	images     []fixers.ImageUID
 }
 
-type configDefaults struct {
-	level, version, runAsUser    string
-	writablePaths, fixers, skips []string
+// Defaults are the defaults: of a config file, in the form of fixers.OptionStrings.
+type Defaults struct {
+	Level, Version, RunAsUser   string
+	WritablePaths, Fixers, Skip []string
 }
 
 type configExemption struct {
@@ -68,27 +81,27 @@ type configExemption struct {
 	hasNamespace, hasO bool
 }
 
-// configError is a problem in the config file, shown as PATH:LINE: message.
-type configError struct {
-	path string
-	line int
-	msg  string
+// ConfigError is a problem in the config file, shown as PATH:LINE: message.
+type ConfigError struct {
+	Path string
+	Line int
+	Msg  string
 }
 
-func (e *configError) Error() string {
-	if e.line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.path, e.line, e.msg)
+func (e *ConfigError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
 	}
-	return fmt.Sprintf("%s: %s", e.path, e.msg)
+	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
 }
 
-// loadConfig reads and validates a config file.
-func loadConfig(p string) (*config, error) {
+// LoadConfig reads and validates a config file.
+func LoadConfig(p string) (*Config, error) {
 	data, err := os.ReadFile(p)
 	if err != nil {
-		return nil, &configError{path: p, msg: "cannot read the config file: " + errMsg(err)}
+		return nil, &ConfigError{Path: p, Msg: "cannot read the config file: " + errMsg(err)}
 	}
-	return parseConfig(p, data)
+	return ParseConfig(p, data)
 }
 
 var (
@@ -98,16 +111,16 @@ var (
 	imageFields     = []string{"pattern", "uid", "reason"}
 )
 
-// parseConfig parses a config file; every unknown field, wrong type or bad value is an
+// ParseConfig parses a config file; every unknown field, wrong type or bad value is an
 // error located at its line.
-func parseConfig(p string, data []byte) (*config, error) {
-	c := &config{path: p}
+func ParseConfig(p string, data []byte) (*Config, error) {
+	c := &Config{Path: p}
 	fail := func(n *yaml.Node, format string, args ...any) error {
 		line := 0
 		if n != nil {
 			line = n.Line
 		}
-		return &configError{path: p, line: line, msg: fmt.Sprintf(format, args...)}
+		return &ConfigError{Path: p, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
 	src := kio.NewSource(data)
 	segs := kio.Split(src.Data)
@@ -117,9 +130,9 @@ func parseConfig(p string, data []byte) (*config, error) {
 		if err != nil {
 			var pe *kio.ParseError
 			if errors.As(err, &pe) {
-				return nil, &configError{path: p, line: pe.Line, msg: "invalid YAML: " + pe.Msg}
+				return nil, &ConfigError{Path: p, Line: pe.Line, Msg: "invalid YAML: " + pe.Msg}
 			}
-			return nil, &configError{path: p, msg: err.Error()}
+			return nil, &ConfigError{Path: p, Msg: err.Error()}
 		}
 		if d.Root == nil {
 			continue
@@ -130,12 +143,12 @@ func parseConfig(p string, data []byte) (*config, error) {
 		root = d.Root
 	}
 	if root == nil {
-		return nil, &configError{path: p, msg: fmt.Sprintf("empty config file (start it with apiVersion: %s and kind: %s)", configAPIVersion, configKind)}
+		return nil, &ConfigError{Path: p, Msg: fmt.Sprintf("empty config file (start it with apiVersion: %s and kind: %s)", ConfigAPIVersion, ConfigKind)}
 	}
 	if _, err := kio.ToValue(root); err != nil {
 		var le *kio.LineError
 		if errors.As(err, &le) {
-			return nil, &configError{path: p, line: le.Line, msg: le.Msg}
+			return nil, &ConfigError{Path: p, Line: le.Line, Msg: le.Msg}
 		}
 		return nil, fail(root, "%v", err)
 	}
@@ -145,13 +158,13 @@ func parseConfig(p string, data []byte) (*config, error) {
 	}
 	if v, err := scalarField(top, "apiVersion", fail); err != nil {
 		return nil, err
-	} else if v != configAPIVersion {
-		return nil, fail(nodeOr(top, "apiVersion", root), "apiVersion must be %s, not %q", configAPIVersion, v)
+	} else if v != ConfigAPIVersion {
+		return nil, fail(nodeOr(top, "apiVersion", root), "apiVersion must be %s, not %q", ConfigAPIVersion, v)
 	}
 	if v, err := scalarField(top, "kind", fail); err != nil {
 		return nil, err
-	} else if v != configKind {
-		return nil, fail(nodeOr(top, "kind", root), "kind must be %s, not %q", configKind, v)
+	} else if v != ConfigKind {
+		return nil, fail(nodeOr(top, "kind", root), "kind must be %s, not %q", ConfigKind, v)
 	}
 	if n := top["defaults"]; n != nil && !kio.IsNull(n) {
 		if err := c.parseDefaults(n, fail); err != nil {
@@ -181,7 +194,7 @@ func parseConfig(p string, data []byte) (*config, error) {
 			if err != nil {
 				return nil, err
 			}
-			c.images = append(c.images, img)
+			c.Images = append(c.Images, img)
 		}
 	}
 	return c, nil
@@ -261,12 +274,12 @@ func stringList(n *yaml.Node, key string, fail failFunc) ([]string, error) {
 	return out, nil
 }
 
-func (c *config) parseDefaults(n *yaml.Node, fail failFunc) error {
+func (c *Config) parseDefaults(n *yaml.Node, fail failFunc) error {
 	m, err := fields(n, "defaults", defaultsFields, fail)
 	if err != nil {
 		return err
 	}
-	d := &c.defaults
+	d := &c.Defaults
 	for _, k := range defaultsFields {
 		v := m[k]
 		if v == nil || kio.IsNull(v) {
@@ -281,11 +294,11 @@ func (c *config) parseDefaults(n *yaml.Node, fail failFunc) error {
 			}
 			switch k {
 			case "level":
-				d.level, s.Level = str, str
+				d.Level, s.Level = str, str
 			case "version":
-				d.version, s.Version = str, str
+				d.Version, s.Version = str, str
 			default:
-				d.runAsUser, s.RunAsUser = str, str
+				d.RunAsUser, s.RunAsUser = str, str
 			}
 		default:
 			l, err := stringList(v, k, fail)
@@ -294,11 +307,11 @@ func (c *config) parseDefaults(n *yaml.Node, fail failFunc) error {
 			}
 			switch k {
 			case "writablePaths":
-				d.writablePaths, s.WritablePaths = l, l
+				d.WritablePaths, s.WritablePaths = l, l
 			case "fixers":
-				d.fixers, s.Fixers = l, l
+				d.Fixers, s.Fixers = l, l
 			default:
-				d.skips, s.Skip = l, l
+				d.Skip, s.Skip = l, l
 			}
 		}
 		// Each value alone, so that an error points at its line.
@@ -306,7 +319,7 @@ func (c *config) parseDefaults(n *yaml.Node, fail failFunc) error {
 			return fail(v, "defaults.%s: %v", k, err)
 		}
 	}
-	if _, err := fixers.ParseOptions(fixers.OptionStrings{Fixers: d.fixers, Skip: d.skips}); err != nil {
+	if _, err := fixers.ParseOptions(fixers.OptionStrings{Fixers: d.Fixers, Skip: d.Skip}); err != nil {
 		return fail(n, "defaults: %v", err)
 	}
 	return nil
@@ -418,9 +431,9 @@ func parseImage(p string, n *yaml.Node, fail failFunc) (fixers.ImageUID, error) 
 	return img, nil
 }
 
-// exemptionFor is the hook the engine calls (fixers.Options.ExemptionFor): the first
+// ExemptionFor is the hook the engine calls (fixers.Options.ExemptionFor): the first
 // exemption that matches the object.
-func (c *config) exemptionFor(kind, namespace, name string) *fixers.Exemption {
+func (c *Config) ExemptionFor(kind, namespace, name string) *fixers.Exemption {
 	for _, x := range c.exemptions {
 		match := true
 		switch {
@@ -432,7 +445,7 @@ func (c *config) exemptionFor(kind, namespace, name string) *fixers.Exemption {
 		if !match {
 			continue
 		}
-		from := fmt.Sprintf("%s:%d", c.path, x.line)
+		from := fmt.Sprintf("%s:%d", c.Path, x.line)
 		switch {
 		case x.hasNamespace:
 			from += ": namespace " + x.namespace
@@ -457,9 +470,9 @@ func globMatch(pattern, s string) bool {
 	return ok
 }
 
-// findConfig looks for .psafix.yaml in start's folder and its parents, up to the root of
+// FindConfig looks for .psafix.yaml in start's folder and its parents, up to the root of
 // the repository (a folder with .git) or of the file system.
-func findConfig(start string) string {
+func FindConfig(start string) string {
 	dir, err := filepath.Abs(start)
 	if err != nil {
 		return ""
@@ -468,7 +481,7 @@ func findConfig(start string) string {
 		dir = filepath.Dir(dir)
 	}
 	for {
-		p := filepath.Join(dir, configName)
+		p := filepath.Join(dir, ConfigName)
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 			return p
 		}
@@ -483,12 +496,17 @@ func findConfig(start string) string {
 	}
 }
 
-// configFor finds the config of a run: --config, or the one file found upward from every
-// path (standard input: from the current folder). Paths that lead to different files are
-// an error, as one run has one set of options.
-func configFor(explicit string, args []string) (*config, error) {
+// ErrConfigConflict is wrapped by the error of ConfigFor when paths lead to different
+// config files: a mistake in how psafix was called.
+var ErrConfigConflict = errors.New("different config files")
+
+// ConfigFor finds the config of a run: explicit (--config), or the one file found upward
+// from every path (standard input, "-": from the current folder). Paths that lead to
+// different files are an error wrapping ErrConfigConflict, as one run has one set of
+// options. It returns nil, nil when there is no config file.
+func ConfigFor(explicit string, args []string) (*Config, error) {
 	if explicit != "" {
-		return loadConfig(explicit)
+		return LoadConfig(explicit)
 	}
 	found := ""
 	foundFor := ""
@@ -497,19 +515,19 @@ func configFor(explicit string, args []string) (*config, error) {
 		if a == "-" {
 			start = "."
 		}
-		p := findConfig(start)
+		p := FindConfig(start)
 		if p == "" {
 			continue
 		}
 		if found != "" && p != found {
-			return nil, usageError{fmt.Errorf("%s and %s have different config files (%s, %s): run psafix once for each, or name one with --config", foundFor, a, rel(found), rel(p))}
+			return nil, fmt.Errorf("%s and %s have %w (%s, %s): run psafix once for each, or name one with --config", foundFor, a, ErrConfigConflict, rel(found), rel(p))
 		}
 		found, foundFor = p, a
 	}
 	if found == "" {
 		return nil, nil
 	}
-	return loadConfig(rel(found))
+	return LoadConfig(rel(found))
 }
 
 // rel shows a path relative to the current folder when it is below it.
@@ -522,4 +540,13 @@ func rel(p string) string {
 		return r
 	}
 	return p
+}
+
+// errMsg is an error without the path an fs.PathError repeats.
+func errMsg(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }

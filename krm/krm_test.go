@@ -28,7 +28,7 @@ func run(input []byte) (string, string, int) {
 
 func compare(t *testing.T, path, got string) {
 	t.Helper()
-	kiotest.Golden(t, path, got, *update, "go test ./cmd/psafix/krm -run TestResourceLists -update creates it")
+	kiotest.Golden(t, path, got, *update, "go test ./krm -run TestResourceLists -update creates it")
 }
 
 // TestResourceLists runs the function on each testdata/resourcelist/*/input.yaml and

@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sync"
+
+	"k8s.io/pod-security-admission/api"
+
+	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/kio"
+	"github.com/psafix/psafix/rollout"
+)
+
+// prepare runs between collecting the inputs and fixing them: it reads the config file
+// (defaults, exemptions, images), finds the Namespace objects of the inputs, and sets the
+// options' hooks so that each workload is fixed for its namespace's level.
+// It returns standard input, read once here and replayed to the fix.
+func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, error) {
+	changed := func(name string) bool { return r.flags.fs != nil && r.flags.fs.Changed(name) }
+	cfg, err := rollout.ConfigFor(r.flags.config, args)
+	if errors.Is(err, rollout.ErrConfigConflict) {
+		return nil, nil, usageError{err}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	ro := rollout.NewTargets(cfg, changed("level"), changed("version"))
+	if cfg != nil {
+		f, d := r.flags, cfg.Defaults
+		s := fixers.OptionStrings{Level: f.level, Version: f.version, Fixers: f.only, Skip: f.skip, RunAsUser: f.runAsUser, WritablePaths: f.writable}
+		if d.Level != "" && !changed("level") {
+			s.Level = d.Level
+		}
+		if d.Version != "" && !changed("version") {
+			s.Version = d.Version
+		}
+		if d.RunAsUser != "" && !changed("run-as-user") {
+			s.RunAsUser = d.RunAsUser
+		}
+		if d.WritablePaths != nil && !changed("writable-path") {
+			s.WritablePaths = d.WritablePaths
+		}
+		if d.Fixers != nil && !changed("fixers") {
+			s.Fixers = d.Fixers
+		}
+		if d.Skip != nil && !changed("skip") {
+			s.Skip = d.Skip
+		}
+		opts, err := fixers.ParseOptions(s)
+		if err != nil {
+			return nil, nil, usageError{fmt.Errorf("%v (with the defaults of %s)", err, cfg.Path)}
+		}
+		opts.ExemptionFor = cfg.ExemptionFor
+		opts.Images = cfg.Images
+		r.opts = opts
+	}
+	r.opts.DefaultNamespace = r.flags.namespace
+	ro.Base = fixers.Target{Level: r.opts.Level, Version: r.opts.Version, From: ro.BaseFrom()}
+
+	// Standard input first: it is read once, here, and replayed to the fix.
+	var stdin []byte
+	for _, in := range inputs {
+		if in.stdin && in.err == nil {
+			data, _ := r.read(in)
+			stdin = data
+			r.stdin = bytes.NewReader(data)
+			break
+		}
+	}
+	// The files on the workers, as the fix does; the manifests kept in input order, as the
+	// first manifest of a namespace decides. This pass reads each file a first time, and the
+	// fix reads it again: the fix cannot start before every Namespace is known, and keeping
+	// the files until then would hold the whole tree in memory.
+	process(inputs, r.flags.jobs, func(in input) []*rollout.Manifest {
+		var data []byte
+		switch {
+		case in.err != nil:
+			return nil
+		case in.stdin:
+			data = stdin
+		default:
+			// The bytes are dropped once scanned: one buffer per worker serves every file.
+			buf := scanBuffers.Get().(*[]byte)
+			defer scanBuffers.Put(buf)
+			snap, err := kio.ReadFileBuffer(in.path, r.flags.maxSize, *buf)
+			if err != nil {
+				return nil
+			}
+			data, *buf = snap.Data, snap.Data[:0]
+		}
+		if !bytes.Contains(data, []byte("Namespace")) {
+			return nil
+		}
+		return rollout.ScanNamespaces(in.path, data)
+	}, nil, ro.Add)
+	ro.Warn(r.stderr)
+	if !ro.Empty() {
+		r.opts.TargetFor = ro.TargetFor
+	}
+	if r.check {
+		for _, name := range ro.Names() {
+			if t := ro.TargetFor(name); t.Level == api.LevelPrivileged {
+				fmt.Fprintf(r.stderr, "psafix: namespace %s is privileged (%s): its workloads are not checked\n", name, t.From)
+			}
+		}
+	}
+	return ro, stdin, nil
+}
+
+// scanBuffers are the pre-pass's read buffers: yaml.v3 copies what it keeps, so a buffer is
+// free again once its file is scanned.
+var scanBuffers = sync.Pool{New: func() any { return new([]byte) }}

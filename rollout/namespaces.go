@@ -1,0 +1,264 @@
+package rollout
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"k8s.io/pod-security-admission/api"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/kio"
+)
+
+// The Pod Security Admission namespace labels.
+const (
+	// LabelPrefix starts every pod-security label.
+	LabelPrefix = "pod-security.kubernetes.io/"
+	// EnforceLabel is the label whose level the API server enforces.
+	EnforceLabel = LabelPrefix + "enforce"
+)
+
+// Modes are PSA's modes, in the order psafix writes their labels.
+var Modes = []string{"enforce", "audit", "warn"}
+
+// Manifest is a Namespace object of the input.
+type Manifest struct {
+	Name   string
+	Path   string
+	Line   int
+	Labels map[string]string
+}
+
+// Where is PATH:LINE of the manifest.
+func (m *Manifest) Where() string { return fmt.Sprintf("%s:%d", m.Path, m.Line) }
+
+// PSALabels returns the manifest's pod-security.kubernetes.io labels (none for nil).
+func (m *Manifest) PSALabels() map[string]string {
+	out := map[string]string{}
+	if m == nil {
+		return out
+	}
+	for k, v := range m.Labels {
+		if strings.HasPrefix(k, LabelPrefix) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Targets is what psafix learns before the engine runs: the config file and the Namespace
+// objects of the input, and from them the level and version of each namespace.
+type Targets struct {
+	// Config is the config file of the run, or nil.
+	Config *Config
+	// manifests are the Namespace objects by name, in input order (a namespace may be
+	// written in several files: the first one decides).
+	manifests map[string][]*Manifest
+	// LevelFlag and VersionFlag: the command line named them, and they win over labels.
+	LevelFlag, VersionFlag bool
+	// Base is the target where no label says otherwise, from the flags or the config.
+	Base fixers.Target
+}
+
+// NewTargets starts the targets of a run with its config file (nil for none) and whether
+// the command line named the level and the version. Set Base once the options are known
+// (its From from BaseFrom), then Add the Namespace manifests in input order.
+func NewTargets(cfg *Config, levelFlag, versionFlag bool) *Targets {
+	return &Targets{Config: cfg, manifests: map[string][]*Manifest{}, LevelFlag: levelFlag, VersionFlag: versionFlag}
+}
+
+// Add records Namespace manifests, in input order.
+func (ro *Targets) Add(ms []*Manifest) {
+	for _, m := range ms {
+		ro.manifests[m.Name] = append(ro.manifests[m.Name], m)
+	}
+}
+
+// Empty reports whether no Namespace manifest was added.
+func (ro *Targets) Empty() bool { return len(ro.manifests) == 0 }
+
+// BaseFrom says where the level and version of namespaces without a label come from.
+func (ro *Targets) BaseFrom() string {
+	src := func(flag bool, fromConfig string) string {
+		switch {
+		case flag:
+			return "command line"
+		case ro.Config != nil && fromConfig != "":
+			return ro.Config.Path
+		}
+		return "default"
+	}
+	var cl, cv string
+	if ro.Config != nil {
+		cl, cv = ro.Config.Defaults.Level, ro.Config.Defaults.Version
+	}
+	l, v := src(ro.LevelFlag, cl), src(ro.VersionFlag, cv)
+	if l == v {
+		return l
+	}
+	return "level: " + l + ", version: " + v
+}
+
+// Names returns the namespaces that have a manifest, sorted.
+func (ro *Targets) Names() []string {
+	var out []string
+	for n := range ro.manifests {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Manifest returns the Namespace object that decides a namespace's labels, or nil.
+func (ro *Targets) Manifest(name string) *Manifest {
+	if l := ro.manifests[name]; len(l) > 0 {
+		return l[0]
+	}
+	return nil
+}
+
+// ParseLevel reads a PSA level label.
+func ParseLevel(s string) (api.Level, bool) {
+	l, err := api.ParseLevel(s)
+	return l, err == nil
+}
+
+// ParseVersion reads a PSA version label; a version newer than the newest policy psafix
+// knows means latest, as it does to an API server older than the label.
+func ParseVersion(s string) (api.Version, bool) {
+	v, err := api.ParseVersion(s)
+	if err != nil {
+		return v, false
+	}
+	if newest := fixers.NewestVersion(); !v.Latest() && newest.Older(v) {
+		return api.LatestVersion(), true
+	}
+	return v, true
+}
+
+// TargetFor is the options' TargetFor hook: a namespace's enforce label (and its
+// enforce-version) give the level and version, unless the command line names them. The
+// engine calls it from its workers: it only reads.
+func (ro *Targets) TargetFor(ns string) fixers.Target {
+	t := ro.Base
+	if m := ro.Manifest(ns); m != nil {
+		if lv, ok := m.Labels[EnforceLabel]; ok {
+			from := fmt.Sprintf("Namespace %s at %s: %s=%s", ns, m.Where(), EnforceLabel, lv)
+			// A privileged namespace is left alone whatever --level says: its label is a
+			// decision (node agents, CNI), not a step of the rollout.
+			if l, ok := ParseLevel(lv); ok && (!ro.LevelFlag || l == api.LevelPrivileged) {
+				t.Level, t.From = l, from
+			}
+			if vv, ok := m.Labels[EnforceLabel+"-version"]; ok && !ro.VersionFlag {
+				if v, ok := ParseVersion(vv); ok {
+					t.Version = v
+					if t.From != from {
+						t.From += fmt.Sprintf("; version from Namespace %s at %s", ns, m.Where())
+					}
+				}
+			}
+		}
+	}
+	return t
+}
+
+// Warn reports labels psafix cannot read and namespaces written twice with different
+// levels.
+func (ro *Targets) Warn(w io.Writer) {
+	for _, name := range ro.Names() {
+		l := ro.manifests[name]
+		m := l[0]
+		for _, mode := range Modes {
+			if v, ok := m.Labels[LabelPrefix+mode]; ok {
+				if _, ok := ParseLevel(v); !ok {
+					fmt.Fprintf(w, "%s: Namespace/%s: %s%s=%q is not a level (privileged, baseline or restricted): ignored\n", m.Where(), name, LabelPrefix, mode, v)
+				}
+			}
+			if v, ok := m.Labels[LabelPrefix+mode+"-version"]; ok {
+				if _, ok := ParseVersion(v); !ok {
+					fmt.Fprintf(w, "%s: Namespace/%s: %s%s-version=%q is not a version (latest or v1.N): ignored\n", m.Where(), name, LabelPrefix, mode, v)
+				}
+			}
+		}
+		for _, other := range l[1:] {
+			if other.Labels[EnforceLabel] != m.Labels[EnforceLabel] || other.Labels[EnforceLabel+"-version"] != m.Labels[EnforceLabel+"-version"] {
+				fmt.Fprintf(w, "%s: Namespace/%s: its enforce labels differ from those at %s, which psafix follows\n", other.Where(), name, m.Where())
+			}
+		}
+	}
+}
+
+// ScanNamespaces finds the Namespace objects of a file (documents and List items). A file
+// that does not parse has none here; the engine reports it.
+func ScanNamespaces(path string, data []byte) []*Manifest {
+	var out []*Manifest
+	src := kio.NewSource(data)
+	for i, seg := range kio.Split(src.Data) {
+		d, err := kio.ParseDocument(src, seg, i)
+		if err != nil || d.Root == nil {
+			continue
+		}
+		for _, obj := range NamespaceObjects(d.Root) {
+			m := &Manifest{Name: scalarPath(obj, "metadata", "name"), Path: path, Line: obj.Line, Labels: map[string]string{}}
+			if m.Name == "" {
+				continue
+			}
+			if labels := lookupPath(obj, "metadata", "labels"); labels != nil && labels.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(labels.Content); i += 2 {
+					if v := kio.Resolve(labels.Content[i+1]); v.Kind == yaml.ScalarNode {
+						m.Labels[labels.Content[i].Value] = v.Value
+					}
+				}
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// NamespaceObjects returns the mappings of Namespace objects in a document: the root, or
+// the items of a List.
+func NamespaceObjects(n *yaml.Node) []*yaml.Node {
+	n = kio.Resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	kind := scalarPath(n, "kind")
+	if kind == "Namespace" && scalarPath(n, "apiVersion") == "v1" {
+		return []*yaml.Node{n}
+	}
+	if strings.HasSuffix(kind, "List") {
+		if items := lookupPath(n, "items"); items != nil && items.Kind == yaml.SequenceNode {
+			var out []*yaml.Node
+			for _, it := range items.Content {
+				out = append(out, NamespaceObjects(it)...)
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+func lookupPath(n *yaml.Node, path ...string) *yaml.Node {
+	for _, k := range path {
+		if n == nil {
+			return nil
+		}
+		_, n = kio.Lookup(kio.Resolve(n), k)
+	}
+	if n == nil {
+		return nil
+	}
+	return kio.Resolve(n)
+}
+
+func scalarPath(n *yaml.Node, path ...string) string {
+	v := lookupPath(n, path...)
+	if v == nil || v.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return v.Value
+}

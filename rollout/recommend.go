@@ -1,0 +1,211 @@
+package rollout
+
+import (
+	"fmt"
+
+	"k8s.io/pod-security-admission/api"
+
+	"github.com/psafix/psafix/fixers"
+)
+
+// Levels are PSA's levels, from the loosest.
+var Levels = []api.Level{api.LevelPrivileged, api.LevelBaseline, api.LevelRestricted}
+
+// LevelRank orders levels: privileged 0, baseline 1, restricted 2.
+func LevelRank(l api.Level) int {
+	for i, x := range Levels {
+		if x == l {
+			return i
+		}
+	}
+	return 0
+}
+
+// Workload is one workload of a namespace, as the engine left it.
+type Workload struct {
+	Path string
+	fixers.PodSummary
+	// Problem says why a workload was not evaluated (its pod spec does not decode).
+	Problem string
+}
+
+// Where is PATH:LINE of the workload.
+func (p Workload) Where() string { return fmt.Sprintf("%s:%d", p.Path, p.Line) }
+
+// Namespace is one namespace of a run: its manifest, its target and its workloads, how
+// many pass each level before and after fixing, and the labels psafix recommends.
+type Namespace struct {
+	Name     string
+	Manifest *Manifest
+	Target   fixers.Target
+	Pods     []Workload
+	Before   map[api.Level]int
+	After    map[api.Level]int
+	Rec      Recommendation
+}
+
+// NewNamespace starts the survey of a namespace of the targets.
+func (ro *Targets) NewNamespace(name string) *Namespace {
+	return &Namespace{Name: name, Manifest: ro.Manifest(name), Target: ro.TargetFor(name), Before: map[api.Level]int{}, After: map[api.Level]int{}}
+}
+
+// Add counts a workload of the namespace.
+func (ns *Namespace) Add(p Workload) {
+	ns.Pods = append(ns.Pods, p)
+	for _, l := range Levels {
+		if p.Before[l] {
+			ns.Before[l]++
+		}
+		if p.After[l] {
+			ns.After[l]++
+		}
+	}
+}
+
+// Remaining lists the workloads that still fail their target after fixing, or were not
+// evaluated.
+func (ns *Namespace) Remaining() []Workload {
+	var out []Workload
+	for _, p := range ns.Pods {
+		if len(p.Remaining) > 0 || p.Problem != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Exempt lists the workloads exempt from fixers.
+func (ns *Namespace) Exempt() []Workload {
+	var out []Workload
+	for _, p := range ns.Pods {
+		if p.Exempt != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// PinVersion is the version PSA labels are pinned to for a target version: itself, or for
+// latest the newest policy version psafix knows (what latest means for this psafix). A
+// pinned version keeps a cluster upgrade from changing what is enforced.
+func PinVersion(v api.Version) string {
+	if v.Latest() {
+		return fixers.NewestVersion().String()
+	}
+	return v.String()
+}
+
+// Label is one label to set.
+type Label struct{ Key, Value string }
+
+// Recommendation is the labels psafix recommends for a namespace, and why.
+type Recommendation struct {
+	Labels []Label
+	// Enforce is the recommended enforce level, "" for none.
+	Enforce string
+	Why     string
+	// LeftAlone marks a namespace psafix does not relabel (enforce=privileged by its label,
+	// or no namespace at all).
+	LeftAlone bool
+}
+
+// Recommend decides a namespace's labels: enforce at the strictest level every workload
+// passes after fixing (never lower than an enforce label it has), audit and warn at
+// restricted, every mode's version pinned. pin overrides the version.
+func Recommend(ns *Namespace, pin string) Recommendation {
+	if ns.Name == "" {
+		return Recommendation{LeftAlone: true, Why: "no namespace: set metadata.namespace, or name it with --namespace"}
+	}
+	if pin == "" {
+		pin = PinVersion(ns.Target.Version)
+	}
+	cur, hasCur := api.Level(""), false
+	if v, ok := ns.Manifest.PSALabels()[EnforceLabel]; ok {
+		cur, hasCur = ParseLevel(v)
+	}
+	if hasCur && cur == api.LevelPrivileged {
+		return Recommendation{LeftAlone: true, Why: "enforce=privileged by its label: psafix leaves the namespace and its workloads alone"}
+	}
+	rec := Recommendation{}
+	n := len(ns.Pods)
+	switch {
+	case n == 0:
+		rec.Why = "no workloads in the input: audit and warn only"
+	case ns.After[api.LevelRestricted] == n:
+		rec.Enforce = string(api.LevelRestricted)
+		rec.Why = passes(n, n) + " restricted after fixing"
+	case ns.After[api.LevelBaseline] == n:
+		rec.Enforce = string(api.LevelBaseline)
+		rec.Why = fmt.Sprintf("%s baseline after fixing, %s restricted", passes(n, n), fails(n-ns.After[api.LevelRestricted], n))
+	default:
+		rec.Why = fmt.Sprintf("%s baseline even after fixing: fix or exempt before enforcing", fails(n-ns.After[api.LevelBaseline], n))
+	}
+	if hasCur && n > 0 && (rec.Enforce == "" || LevelRank(cur) > LevelRank(api.Level(rec.Enforce))) {
+		rec.Why = fmt.Sprintf("keeps enforce=%s from its label although %s it even after fixing", cur, fails(n-ns.After[cur], n))
+		rec.Enforce = string(cur)
+	}
+	if n > 0 && ns.Target.Level == api.LevelBaseline {
+		rec.Why += "; psafix report --level restricted shows what restricted takes"
+	}
+	if rec.Enforce != "" {
+		rec.Labels = append(rec.Labels, Label{EnforceLabel, rec.Enforce}, Label{EnforceLabel + "-version", pin})
+	}
+	for _, mode := range Modes[1:] {
+		rec.Labels = append(rec.Labels, Label{LabelPrefix + mode, string(api.LevelRestricted)}, Label{LabelPrefix + mode + "-version", pin})
+	}
+	return rec
+}
+
+// LabelModes are the modes a label run sets when it is told (psafix label --enforce,
+// --audit, --warn, --pin); none set means the recommendation.
+type LabelModes struct {
+	Enforce, Audit, Warn string
+	// Pin is the version the *-version labels pin ("": the recommendation's, or the
+	// namespace's target version).
+	Pin string
+}
+
+// Explicit reports whether modes were named.
+func (lm LabelModes) Explicit() bool { return lm.Enforce != "" || lm.Audit != "" || lm.Warn != "" }
+
+// Plan decides the labels of one namespace; warnings say what the user should know.
+func (lm LabelModes) Plan(ns *Namespace) (labels []Label, warnings []string) {
+	if ns.Rec.LeftAlone {
+		return nil, nil
+	}
+	if !lm.Explicit() {
+		return Recommend(ns, lm.Pin).Labels, nil
+	}
+	pin := lm.Pin
+	if pin == "" {
+		pin = PinVersion(ns.Target.Version)
+	}
+	for _, m := range []struct{ mode, level string }{{"enforce", lm.Enforce}, {"audit", lm.Audit}, {"warn", lm.Warn}} {
+		if m.level == "" {
+			continue
+		}
+		labels = append(labels, Label{LabelPrefix + m.mode, m.level}, Label{LabelPrefix + m.mode + "-version", pin})
+	}
+	if lm.Enforce != "" {
+		if n, ok := len(ns.Pods), ns.After[api.Level(lm.Enforce)]; ok < n {
+			warnings = append(warnings, fmt.Sprintf("%s %s even after fixing: the API server will reject such pods", fails(n-ok, n), lm.Enforce))
+		}
+	}
+	return labels, warnings
+}
+
+// passes says "the workload passes" or "all 3 workloads pass" (k of n).
+func passes(k, n int) string { return workloads(k, n, "passes", "pass") }
+
+// fails says "the workload fails" or "1 of 3 workloads fail".
+func fails(k, n int) string { return workloads(k, n, "fails", "fail") }
+
+func workloads(k, n int, one, many string) string {
+	switch {
+	case n == 1:
+		return "the workload " + one
+	case k == n:
+		return fmt.Sprintf("all %d workloads %s", n, many)
+	}
+	return fmt.Sprintf("%d of %d workloads %s", k, n, many)
+}
