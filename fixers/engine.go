@@ -174,6 +174,7 @@ type podState struct {
 	passes    map[api.Level]bool // levels passed before fixing
 	target    Target
 	exempt    *Exemption
+	accept    *Acceptance // violations the object accepts (psafix.dev/accept)
 }
 
 // FixFile fixes one file's bytes. It never returns partial edits: a document whose fix does
@@ -357,7 +358,10 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 	}
 	ed := kio.NewEditor(ds.doc)
 	for _, w := range ws {
-		ps := &podState{w: w, doc: ds.doc.Index, target: e.target(w), exempt: e.exemption(w)}
+		ps := &podState{w: w, doc: ds.doc.Index, target: e.target(w), exempt: e.exemption(w), accept: e.acceptance(w)}
+		if ps.accept != nil && len(ps.accept.Unknown) > 0 {
+			res.Notes = append(res.Notes, Report{Path: res.Path, Line: w.Object.Line, Column: w.Object.Column, Object: w.ID(), Note: true, Message: ps.accept.unknownNote()})
+		}
 		ds.workloads = append(ds.workloads, ps)
 		res.Workloads++
 		ps.meta, ps.spec, ps.err = podOf(ds.value, w)

@@ -35,6 +35,9 @@ type Report struct {
 	// results write it (spec.template.spec.containers[0].securityContext.runAsNonRoot); empty
 	// when the report is about a whole document.
 	Field string
+	// Accepted is the reason the object gives for accepting this violation
+	// (psafix.dev/accept), empty when it does not.
+	Accepted string
 }
 
 func (r Report) String() string {
@@ -56,7 +59,9 @@ func (r Report) Text() string {
 		fmt.Fprintf(&b, "[%s] ", r.Check)
 	}
 	b.WriteString(r.Message)
-	if r.Hint != "" {
+	if r.Accepted != "" {
+		fmt.Fprintf(&b, " (accepted: %s)", r.Accepted)
+	} else if r.Hint != "" {
 		fmt.Fprintf(&b, " (%s)", r.Hint)
 	}
 	return b.String()
@@ -75,6 +80,7 @@ func (e *Engine) remaining(res *Result, docs []*docState) {
 				if i < len(ds.workloads) {
 					ps.changed = ds.workloads[i].changed
 					ps.exempt = ds.workloads[i].exempt
+					ps.accept = ds.workloads[i].accept
 				}
 				if ps.err == nil {
 					if !ps.evaluated {
@@ -169,7 +175,11 @@ func (e *Engine) attribute(path string, ps *podState) []Report {
 			hint = "a Windows pod cannot set this Linux-only field; Pod Security exempts Windows pods from this check from v1.25 (--version v1.25 or later)"
 			fixer = ""
 		}
-		out = append(out, Report{Path: path, Line: line, Column: col, Object: ps.w.ID(), Container: container, Check: f.ID, Message: msg, Hint: hint, Fixer: fixer, Doc: ps.doc})
+		r := Report{Path: path, Line: line, Column: col, Object: ps.w.ID(), Container: container, Check: f.ID, Message: msg, Hint: hint, Fixer: fixer, Doc: ps.doc}
+		if ps.accept.Accepts(f.ID, f.Detail) {
+			r.Accepted = ps.accept.Reason
+		}
+		out = append(out, r)
 	}
 	attributed := map[policy.CheckID]bool{}
 	for _, f := range ps.failing {
