@@ -63,6 +63,8 @@ type flags struct {
 	maxSize           int64
 	// namespace is the namespace of workloads that name none; config names .psafix.yaml.
 	namespace, config string
+	// failOn decides which violations fail the run: violations, unexempted or never.
+	failOn string
 	// fs is the flag set, to tell flags given on the command line from defaults.
 	fs *pflag.FlagSet
 }
@@ -88,6 +90,7 @@ Output modes (like gofmt):
 Exit codes:
   0  every workload passes the target level (with --diff/--list: and nothing would change)
   1  with --diff/--list: something would change; or violations remain that psafix cannot fix
+     (--fail-on unexempted: only violations not accepted on their object; never: none)
   2  an error: a bad flag, or a file that cannot be read, parsed or written
 
 The fixers are listed by 'psafix fixers'.`
@@ -135,6 +138,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Comman
 	fl.BoolVarP(&f.list, "list", "l", false, "print the paths of files that would change")
 	fl.StringVar(&f.color, "color", "auto", "colour the diff: auto, always or never")
 	f.common(fl)
+	f.failOnFlag(fl)
 	root.MarkFlagsMutuallyExclusive("write", "diff", "list")
 	root.AddCommand(newFixersCmd(stdout))
 	root.AddCommand(newCheckCmd(stdin, stdout, stderr, code))
@@ -166,6 +170,9 @@ const checkHelp = `psafix check reports the Pod Security Standards violations of
 and for each one whether psafix can fix it. Nothing is fixed or written.
 
 Exit codes: 0 every workload passes the target level; 1 violations found; 2 an error.
+--fail-on unexempted counts only violations not accepted on their object (the
+psafix.dev/accept annotation, with psafix.dev/accept-reason) nor on an object exempt from
+the fixer that answers them; --fail-on never exits 0 whatever remains (errors still exit 2).
 With --format json, sarif or github the report goes to standard output.`
 
 func newCheckCmd(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Command {
@@ -191,7 +198,21 @@ func newCheckCmd(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Co
 		},
 	}
 	f.common(cmd.Flags())
+	f.failOnFlag(cmd.Flags())
 	return cmd
+}
+
+// The values of --fail-on.
+const (
+	failOnViolations = "violations"
+	failOnUnexempted = "unexempted"
+	failOnNever      = "never"
+)
+
+// failOnFlag registers --fail-on, for the commands whose exit code says whether violations
+// remain.
+func (f *flags) failOnFlag(fl *pflag.FlagSet) {
+	fl.StringVar(&f.failOn, "fail-on", failOnViolations, "which remaining violations make the exit code 1: violations (any), unexempted (not accepted with the psafix.dev/accept annotation, nor on an object exempt from the fixer that answers it), or never")
 }
 
 func (f *flags) options() (*fixers.Options, error) {
@@ -211,6 +232,11 @@ func (f *flags) options() (*fixers.Options, error) {
 	case formatText, formatJSON, formatSARIF, formatGitHub:
 	default:
 		return nil, fmt.Errorf("--format must be text, json, sarif or github, not %q", f.format)
+	}
+	switch f.failOn {
+	case "", failOnViolations, failOnUnexempted, failOnNever:
+	default:
+		return nil, fmt.Errorf("--fail-on must be violations, unexempted or never, not %q", f.failOn)
 	}
 	if f.jobs < 1 {
 		f.jobs = 1

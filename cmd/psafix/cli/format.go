@@ -32,7 +32,12 @@ type tally struct {
 	PassingBefore map[string]int `json:"passingBefore"`
 	PassingAfter  map[string]int `json:"passingAfter"`
 	Remaining     int            `json:"remaining"`
-	Errors        int            `json:"errors"`
+	// Accepted of the Remaining are accepted on their object (psafix.dev/accept); Exempted
+	// are on an object exempt from the fixer that answers them. --fail-on unexempted
+	// counts the others.
+	Accepted int `json:"accepted"`
+	Exempted int `json:"exempted"`
+	Errors   int `json:"errors"`
 	// levels are the target levels of the workloads checked (privileged ones aside: they are
 	// left alone), for the summary to name.
 	levels map[api.Level]bool
@@ -231,6 +236,13 @@ type sarifResult struct {
 	Message   sarifText       `json:"message"`
 	Locations []sarifLocation `json:"locations"`
 	Fixes     []sarifFix      `json:"fixes,omitempty"`
+	// Suppressions mark a violation accepted on its object (psafix.dev/accept).
+	Suppressions []sarifSuppression `json:"suppressions,omitempty"`
+}
+
+type sarifSuppression struct {
+	Kind          string `json:"kind"`
+	Justification string `json:"justification"`
 }
 
 type sarifLocation struct {
@@ -343,6 +355,10 @@ func (r *run) writeSARIF(w io.Writer) {
 				ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(f.Path)},
 				Region:           &sarifRegion{StartLine: max(f.Line, 1), StartColumn: max(f.Column, 1)},
 			}}},
+		}
+		if f.Accepted != "" {
+			res.Level = "note"
+			res.Suppressions = []sarifSuppression{{Kind: "inSource", Justification: f.Accepted}}
 		}
 		if fr := r.all.edits[f.Path]; f.Fixable && fr != nil {
 			change := sarifArtifactChange{ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(f.Path)}}

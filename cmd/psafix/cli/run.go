@@ -93,12 +93,38 @@ func (r *run) main(args []string) (int, error) {
 	switch {
 	case t.Errors > 0:
 		return ExitError, nil
-	case t.Remaining > 0:
+	case r.failing() > 0:
 		return ExitFindings, nil
 	case (r.flags.diff || r.flags.list) && t.FilesChanged > 0:
 		return ExitFindings, nil
 	}
 	return ExitOK, nil
+}
+
+// failing counts the remaining violations that fail the run, by --fail-on.
+func (r *run) failing() int {
+	t := r.tally
+	switch r.flags.failOn {
+	case failOnNever:
+		return 0
+	case failOnUnexempted:
+		return t.Remaining - t.Accepted - t.Exempted
+	}
+	return t.Remaining
+}
+
+// exemptFrom reports whether a violation is on an object exempt from the fixer that answers
+// it (or from every fixer).
+func exemptFrom(pods []fixers.PodSummary, f fixers.Report) bool {
+	for _, p := range pods {
+		if p.Object != f.Object || p.Exempt == nil {
+			continue
+		}
+		if len(p.Exempt.Fixers) == 0 || (f.Fixer != "" && p.Exempt.Covers(f.Fixer)) {
+			return true
+		}
+	}
+	return false
 }
 
 // reportOut is where findings go: standard output when it carries nothing else (check,
@@ -318,7 +344,15 @@ func (r *run) emit(o *outcome) {
 		}
 	}
 	for _, f := range findings {
-		r.report("error", f)
+		kind := "error"
+		switch {
+		case f.Accepted != "":
+			kind = "warning"
+			r.tally.Accepted++
+		case exemptFrom(res.Pods, f):
+			r.tally.Exempted++
+		}
+		r.report(kind, f)
 	}
 	r.tally.Remaining += len(findings)
 	if res.Changed() {
@@ -438,6 +472,12 @@ func (r *run) summary() {
 		if t.Remaining > 0 {
 			msg += fmt.Sprintf(", %d violations remain at %s", t.Remaining, t.levelText(r.opts.Level))
 		}
+	}
+	if t.Accepted > 0 {
+		msg += fmt.Sprintf(", %d accepted", t.Accepted)
+	}
+	if t.Exempted > 0 {
+		msg += fmt.Sprintf(", %d on exempt objects", t.Exempted)
 	}
 	if t.Errors > 0 {
 		msg += fmt.Sprintf(", %d errors", t.Errors)
