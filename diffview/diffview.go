@@ -27,8 +27,8 @@ func Unified(oldPath, newPath string, a, b []byte, context int) string {
 	ops := lineOps(a, b, len(al), len(bl))
 
 	var out strings.Builder
-	out.WriteString("--- a/" + trimDot(oldPath) + "\n")
-	out.WriteString("+++ b/" + trimDot(newPath) + "\n")
+	out.WriteString("--- " + header("a/"+trimDot(oldPath)) + "\n")
+	out.WriteString("+++ " + header("b/"+trimDot(newPath)) + "\n")
 	// ops alternates between equal and changed runs, so a hunk is a changed
 	// run at s, extended two ops at a time while the equal run in between is
 	// short enough that the two contexts would touch or overlap (GNU merges
@@ -146,6 +146,57 @@ func hunkRange(start, n int) string {
 		return strconv.Itoa(start + 1)
 	}
 	return strconv.Itoa(start+1) + "," + strconv.Itoa(n)
+}
+
+// header writes a path for a "---" or "+++" line the way git does, so that both git apply
+// and patch -p1 read it back: a name with a double quote, a backslash, a control character
+// or a byte outside ASCII is written C-quoted ("a/t\303\251st.yaml"), and a name with a
+// space is followed by a tab, which ends the name for patch (it would stop at the space).
+func header(name string) string {
+	quote := false
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '"' || c == '\\' || c < 0x20 || c >= 0x7f {
+			quote = true
+			break
+		}
+	}
+	if quote {
+		var b strings.Builder
+		b.WriteByte('"')
+		for i := 0; i < len(name); i++ {
+			switch c := name[i]; c {
+			case '"', '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case '\a':
+				b.WriteString(`\a`)
+			case '\b':
+				b.WriteString(`\b`)
+			case '\t':
+				b.WriteString(`\t`)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\v':
+				b.WriteString(`\v`)
+			case '\f':
+				b.WriteString(`\f`)
+			case '\r':
+				b.WriteString(`\r`)
+			default:
+				if c < 0x20 || c >= 0x7f {
+					fmt.Fprintf(&b, "\\%03o", c)
+				} else {
+					b.WriteByte(c)
+				}
+			}
+		}
+		b.WriteByte('"')
+		return b.String()
+	}
+	if strings.ContainsRune(name, ' ') {
+		return name + "\t"
+	}
+	return name
 }
 
 func trimDot(p string) string {

@@ -438,6 +438,50 @@ func TestApplyWithGitAndPatch(t *testing.T) {
 	}
 }
 
+// TestApplyNames checks the headers of paths git would quote or end with a tab: git apply
+// and patch -p1 must both find the file.
+func TestApplyNames(t *testing.T) {
+	names := []string{"my dir/p q.yaml", "t\u00e9st.yaml", `a"b.yaml`, `x\y.yaml`, "tab\tz.yaml", "trailing .yaml"}
+	for _, tool := range [][][]string{
+		{{"git", "apply", "--check"}, {"git", "apply"}},
+		{{"patch", "-p1", "--batch", "--no-backup-if-mismatch", "--dry-run"}, {"patch", "-p1", "--batch", "--no-backup-if-mismatch"}},
+	} {
+		t.Run(tool[0][0], func(t *testing.T) {
+			if _, err := exec.LookPath(tool[0][0]); err != nil {
+				t.Skipf("%s not installed", tool[0][0])
+			}
+			for _, name := range names {
+				dir := t.TempDir()
+				run(t, dir, "", "git", "init", "-q")
+				file := filepath.Join(dir, filepath.FromSlash(name))
+				must(t, os.MkdirAll(filepath.Dir(file), 0o755))
+				must(t, os.WriteFile(file, []byte("a\n"), 0o644))
+				diff := Unified(name, name, []byte("a\n"), []byte("b\n"), 3)
+				for _, c := range tool {
+					run(t, dir, diff, c...)
+				}
+				if got, _ := os.ReadFile(file); string(got) != "b\n" {
+					t.Errorf("%q: got %q\ndiff:\n%s", name, got, diff)
+				}
+			}
+		})
+	}
+}
+
+func TestHeaderQuoting(t *testing.T) {
+	for in, want := range map[string]string{
+		"a/x.yaml":         "a/x.yaml",
+		"a/p q.yaml":       "a/p q.yaml\t",
+		"a/t\u00e9st.yaml": `"a/t\303\251st.yaml"`,
+		`a/a"b`:            `"a/a\"b"`,
+		"a/t\tz":           `"a/t\tz"`,
+	} {
+		if got := header(in); got != want {
+			t.Errorf("header(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func run(t *testing.T, dir, stdin string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(args[0], args[1:]...)
