@@ -246,8 +246,6 @@ func (r *run) fixRead(engine *fixers.Engine, in input, data []byte, err error) *
 		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Msg: errMsg(err)}}
 	case int64(len(data)) > r.flags.maxSize:
 		return &fixers.Result{Path: in.path, Old: data, Err: tooLarge}
-	case len(bytes.TrimSpace(bytes.TrimPrefix(data, kio.BOM))) == 0:
-		return &fixers.Result{Path: in.path, Old: data, Err: &fixers.FileError{Path: in.path, Msg: "empty file: nothing to fix"}}
 	}
 	if i := bytes.IndexByte(data, 0); i >= 0 {
 		return &fixers.Result{Path: in.path, Old: data, Err: &fixers.FileError{Path: in.path, Msg: "binary file (NUL byte): skipped"}}
@@ -332,12 +330,28 @@ func (r *run) emit(o *outcome) {
 		}
 		return
 	}
+	// A fix that could not be written changed nothing: the file is counted as an error, as
+	// it is on disk, with its violations as they are and none of the fixes' notes.
+	written := true
+	if r.flags.write && !r.check && res.Changed() && o.writeErr != nil {
+		written = false
+		r.fail(res.Path, 0, fmt.Sprintf("%s: not written: %v", res.Path, errMsg(o.writeErr)))
+	}
 	r.tally.Workloads += res.Workloads
-	r.tally.addPods(res.Pods)
+	pods := res.Pods
+	if !written {
+		pods = make([]fixers.PodSummary, len(res.Pods))
+		for i, p := range res.Pods {
+			p.After, p.Fixed = p.Before, false
+			pods[i] = p
+		}
+	}
+	r.tally.addPods(pods)
 	findings := res.Remaining
-	if r.check {
+	if r.check || !written {
 		findings = res.Before
-	} else {
+	}
+	if !r.check && written {
 		r.tally.Fixed += res.Fixed
 		for _, n := range res.Notes {
 			r.report("notice", n)
@@ -355,7 +369,7 @@ func (r *run) emit(o *outcome) {
 		r.report(kind, f)
 	}
 	r.tally.Remaining += len(findings)
-	if res.Changed() {
+	if res.Changed() && written {
 		r.tally.FilesChanged++
 		if r.flags.format == formatSARIF {
 			// Only SARIF needs them at the end; keeping whole results would hold every
@@ -368,10 +382,6 @@ func (r *run) emit(o *outcome) {
 	}
 	switch {
 	case r.flags.write:
-		if err := o.writeErr; err != nil {
-			r.fail(res.Path, 0, fmt.Sprintf("%s: not written: %v", res.Path, errMsg(err)))
-			r.tally.FilesChanged--
-		}
 	case r.flags.diff:
 		if d := o.diff; d != "" {
 			if r.flags.color == "always" || (r.flags.color == "auto" && isTerminal(r.stdout)) {
@@ -462,7 +472,7 @@ func (r *run) summary() {
 	t := r.tally
 	var msg string
 	if r.check {
-		msg = fmt.Sprintf("psafix check: %d files, %d workloads, %d violations at %s", t.Files, t.Workloads, t.Remaining, t.levelText(r.opts.Level))
+		msg = fmt.Sprintf("psafix check: %d files, %d workloads, %s at %s", t.Files, t.Workloads, plural(t.Remaining, "violation", "violations"), t.levelText(r.opts.Level))
 	} else {
 		verb, changed := "fixed", fmt.Sprintf("%d changed", t.FilesChanged)
 		if r.flags.diff || r.flags.list {
@@ -470,7 +480,7 @@ func (r *run) summary() {
 		}
 		msg = fmt.Sprintf("psafix: %d files (%s), %d workloads (%s %d)", t.Files, changed, t.Workloads, verb, t.Fixed)
 		if t.Remaining > 0 {
-			msg += fmt.Sprintf(", %d violations remain at %s", t.Remaining, t.levelText(r.opts.Level))
+			msg += fmt.Sprintf(", %s at %s", plural(t.Remaining, "violation remains", "violations remain"), t.levelText(r.opts.Level))
 		}
 	}
 	if t.Accepted > 0 {
@@ -480,7 +490,7 @@ func (r *run) summary() {
 		msg += fmt.Sprintf(", %d on exempt objects", t.Exempted)
 	}
 	if t.Errors > 0 {
-		msg += fmt.Sprintf(", %d errors", t.Errors)
+		msg += ", " + plural(t.Errors, "error", "errors")
 	}
 	fmt.Fprintln(r.stderr, msg)
 }

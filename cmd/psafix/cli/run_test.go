@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -18,5 +20,31 @@ func TestDiffPath(t *testing.T) {
 		if got := diffPath(filepath.FromSlash(tt.path)); got != tt.want {
 			t.Errorf("diffPath(%q) = %q, want %q", tt.path, got, tt.want)
 		}
+	}
+}
+
+// TestUnwrittenCounts: a fix that cannot be written is an error, and the summary counts what
+// was written: the read-only file is neither "changed" nor "fixed", and its violations remain.
+func TestUnwrittenCounts(t *testing.T) {
+	dir := t.TempDir()
+	pod := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: b\n"
+	ro := filepath.Join(dir, "a-read-only.yaml")
+	rw := filepath.Join(dir, "b-writable.yaml")
+	if err := os.WriteFile(ro, []byte(pod), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rw, []byte(pod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, report, code := runCLI([]string{"--write", dir}, nil)
+	if code != ExitError {
+		t.Errorf("exit %d, want %d", code, ExitError)
+	}
+	want := "psafix: 2 files (1 changed), 2 workloads (fixed 1), 4 violations remain at restricted, 1 error\n"
+	if !strings.HasSuffix(report, want) || !strings.Contains(report, ro+": not written: file is read-only") {
+		t.Errorf("report:\n%s\nwant it to end with:\n%s", report, want)
+	}
+	if got, _ := os.ReadFile(ro); string(got) != pod {
+		t.Errorf("read-only file changed:\n%s", got)
 	}
 }
