@@ -102,14 +102,17 @@ func (l *Lock) Lookup(image string) (Entry, bool) {
 }
 
 // Missing returns the images, as written, that the lock has no entry for, one per
-// normalised reference, in the order given. Images that are no valid reference are left
-// out: no registry can answer for them.
+// normalised reference, in the order given. Images that are no valid reference are kept,
+// once each, for Resolve to report.
 func (l *Lock) Missing(images []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, img := range images {
 		ref, err := Normalize(img)
-		if err != nil || seen[ref] {
+		if err != nil {
+			ref = img
+		}
+		if seen[ref] {
 			continue
 		}
 		seen[ref] = true

@@ -133,7 +133,7 @@ func TestResolve(t *testing.T) {
 	if e, ok := l.Lookup(host + "/app:1@" + app); !ok || e.Reference != host+"/app:1" {
 		t.Errorf("lookup by digest: %v %v", e, ok)
 	}
-	if got := l.Missing([]string{host + "/app:1", host + "/app:2", host + "/app:2", "bad ref!"}); !cmp.Equal(got, []string{host + "/app:2"}) {
+	if got := l.Missing([]string{host + "/app:1", host + "/app:2", host + "/app:2", "bad ref!", "bad ref!"}); !cmp.Equal(got, []string{host + "/app:2", "bad ref!"}) {
 		t.Errorf("missing: %v", got)
 	}
 }
