@@ -43,6 +43,7 @@ const (
 //	  writablePaths: [/tmp, /var/cache/nginx]   # --writable-path
 //	  fixers: [...]       # --fixers
 //	  skip: [read-only-root]                    # --skip
+//	  resolveImages: true # --resolve-images (docs/images.md)
 //	exemptions:           # the first that matches an object wins
 //	  - namespace: kube-system            # every object of a namespace (globs allowed)
 //	    reason: managed by the cloud provider
@@ -69,6 +70,8 @@ type Config struct {
 type Defaults struct {
 	Level, Version, RunAsUser   string
 	WritablePaths, Fixers, Skip []string
+	// ResolveImages reads the images' users from their registries (--resolve-images).
+	ResolveImages bool
 }
 
 type configExemption struct {
@@ -106,7 +109,7 @@ func LoadConfig(p string) (*Config, error) {
 
 var (
 	topFields       = []string{"apiVersion", "kind", "defaults", "exemptions", "images"}
-	defaultsFields  = []string{"level", "version", "runAsUser", "writablePaths", "fixers", "skip"}
+	defaultsFields  = []string{"level", "version", "runAsUser", "writablePaths", "fixers", "skip", "resolveImages"}
 	exemptionFields = []string{"namespace", "object", "fixers", "reason"}
 	imageFields     = []string{"pattern", "uid", "reason"}
 )
@@ -287,6 +290,13 @@ func (c *Config) parseDefaults(n *yaml.Node, fail failFunc) error {
 		}
 		var s fixers.OptionStrings
 		switch k {
+		case "resolveImages":
+			b := kio.Resolve(v)
+			if b.Kind != yaml.ScalarNode || b.ShortTag() != "!!bool" {
+				return fail(v, "defaults.resolveImages must be true or false, not %q", b.Value)
+			}
+			d.ResolveImages = strings.EqualFold(b.Value, "true")
+			continue
 		case "level", "version", "runAsUser":
 			str, err := scalarField(m, k, fail)
 			if err != nil {

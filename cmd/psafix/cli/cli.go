@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/imagelock"
 	"github.com/psafix/psafix/rollout"
 )
 
@@ -65,6 +66,8 @@ type flags struct {
 	namespace, config string
 	// failOn decides which violations fail the run: violations, unexempted or never.
 	failOn string
+	// resolveImages reads the images' users from their registries into the lock file.
+	resolveImages bool
 	// fs is the flag set, to tell flags given on the command line from defaults.
 	fs *pflag.FlagSet
 }
@@ -163,6 +166,7 @@ func (f *flags) common(fl *pflag.FlagSet) {
 	fl.Int64Var(&f.maxSize, "max-size", 10<<20, "skip (and report) files larger than this many bytes")
 	fl.StringVar(&f.namespace, "namespace", "", "namespace of workloads without metadata.namespace (its Namespace labels then apply)")
 	fl.StringVar(&f.config, "config", "", "config file (default: "+rollout.ConfigName+" found upward from the paths)")
+	fl.BoolVar(&f.resolveImages, "resolve-images", false, "read the users and volumes of the images not yet in "+imagelock.FileName+" from their registries (Docker config credentials) and add them to it; every run reads that file offline")
 	f.fs = fl
 }
 

@@ -96,6 +96,9 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 		return rollout.ScanNamespaces(in.path, data)
 	}, nil, ro.Add)
 	ro.Warn(r.stderr)
+	if err := r.images(cfg, inputs, stdin); err != nil {
+		return nil, nil, err
+	}
 	if !ro.Empty() {
 		r.opts.TargetFor = ro.TargetFor
 	}
