@@ -130,6 +130,9 @@ type FileError struct {
 	Path string
 	Line int
 	Msg  string
+	// Skip marks a file psafix leaves alone on purpose (a template), not an error: it is
+	// told about, and the exit code does not count it.
+	Skip bool
 }
 
 func (e *FileError) Error() string {
@@ -140,7 +143,10 @@ func (e *FileError) Error() string {
 }
 
 var (
-	templateAction = regexp.MustCompile(`\{\{-?\s*(\.|\$|/\*|(if|else|end|range|with|include|template|define|block|toYaml|tpl|default|printf|quote|required|lookup)\b)|\{%-?\s`)
+	// helmAction is a {{ }} action that uses Helm's objects or functions: what makes a file a
+	// Helm template. Other actions in valid YAML (a log format, a Go template handed to a
+	// program, Argo's "{{inputs.parameters.x}}", Prometheus's "{{ $labels.pod }}") are data.
+	helmAction     = regexp.MustCompile(`\{\{[^}]*?(?:\.(?:Values|Release|Chart|Capabilities|Files|Template)\b|\b(?:include|tpl|toYaml|required)\b)`)
 	templateMarker = regexp.MustCompile(`\{\{|\{%`)
 )
 
@@ -291,7 +297,7 @@ func (e *Engine) parse(path string, src *kio.Source) ([]*docState, error) {
 			var pe *kio.ParseError
 			if errors.As(err, &pe) {
 				if templateMarker.Match(src.Data) {
-					return nil, &FileError{Path: path, Line: pe.Line, Msg: "looks like a template ({{ }} or {% %}), not valid YAML: skipped; run psafix on the rendered manifests (helm template ... | psafix)"}
+					return nil, &FileError{Path: path, Line: pe.Line, Skip: true, Msg: "a template ({{ }} or {% %}), not YAML: skipped; run psafix on its chart's folder, or on the rendered manifests (helm template CHART | psafix)"}
 				}
 				return nil, &FileError{Path: path, Line: pe.Line, Msg: "invalid YAML: " + pe.Msg}
 			}
@@ -309,20 +315,22 @@ func (e *Engine) parse(path string, src *kio.Source) ([]*docState, error) {
 				return nil, &FileError{Path: path, Line: line, Msg: msg + ": file left untouched"}
 			}
 		}
-		if line := templateInPlainScalar(d); line > 0 && len(kio.FindWorkloads(d)) > 0 {
-			return nil, &FileError{Path: path, Line: line, Msg: "looks like a Helm template (a {{ }} action outside quotes): skipped; run psafix on the rendered manifests (helm template ... | psafix)"}
+		if line := helmTemplateLine(d); line > 0 && len(kio.FindWorkloads(d)) > 0 {
+			return nil, &FileError{Path: path, Line: line, Skip: true, Msg: "a Helm template (a {{ }} action using Helm's objects, outside quotes): skipped; run psafix on its chart's folder, or on the rendered manifests (helm template CHART | psafix)"}
 		}
 		docs = append(docs, &docState{doc: d, value: value})
 	}
 	return docs, nil
 }
 
-// templateInPlainScalar finds a template action written where YAML sees plain text, or a
-// "{{ .Values.x }}" that YAML took for a mapping used as a key: valid YAML by accident, but a
-// template all the same. Actions inside quoted strings or block scalars are data (Grafana
-// dashboards, scripts) and are fine, and so are documents psafix does not edit (a
-// PrometheusRule's "{{ $labels.device }}").
-func templateInPlainScalar(d *kio.Document) int {
+// helmTemplateLine finds a {{ }} action that uses Helm's objects or functions, written where
+// YAML sees plain text, or a "{{ .Values.x }}" that YAML took for a mapping used as a key:
+// valid YAML by accident, but a Helm template all the same. Actions inside quoted strings or
+// block scalars are data (scripts, dashboards, a test pod's 'http://x:{{ .Values.port }}'),
+// and so are actions that use none of Helm's objects (a log format, Argo's
+// "{{inputs.parameters.x}}") and documents psafix does not edit (a PrometheusRule's
+// "{{ $labels.device }}").
+func helmTemplateLine(d *kio.Document) int {
 	if d.Root == nil {
 		return 0
 	}
@@ -333,13 +341,15 @@ func templateInPlainScalar(d *kio.Document) int {
 			return
 		}
 		if n.Kind == yaml.ScalarNode && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 &&
-			strings.IndexByte(n.Value, '{') >= 0 && templateAction.MatchString(n.Value) {
+			strings.Contains(n.Value, "{{") && helmAction.MatchString(n.Value) {
 			found = n.Line
 		}
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i < len(n.Content); i += 2 {
-				if k := n.Content[i]; k.Kind == yaml.MappingNode && k.Style&yaml.FlowStyle != 0 {
-					found = k.Line
+				if k := n.Content[i]; k.Kind == yaml.MappingNode && k.Style&yaml.FlowStyle != 0 && len(k.Content) > 0 {
+					if inner := k.Content[0]; inner.Kind == yaml.ScalarNode && helmAction.MatchString("{{"+inner.Value) {
+						found = k.Line
+					}
 				}
 			}
 		}

@@ -38,6 +38,8 @@ type tally struct {
 	Accepted int `json:"accepted"`
 	Exempted int `json:"exempted"`
 	Errors   int `json:"errors"`
+	// Skipped counts files left alone on purpose (templates outside a chart).
+	Skipped int `json:"skipped"`
 	// levels are the target levels of the workloads checked (privileged ones aside: they are
 	// left alone), for the summary to name.
 	levels map[api.Level]bool

@@ -144,6 +144,10 @@ func (r *run) surveyArgs(args []string) (*survey, error) {
 			if errors.As(res.Err, &fe) {
 				line = fe.Line
 			}
+			if fe != nil && fe.Skip {
+				fmt.Fprintln(r.stderr, res.Err.Error())
+				return
+			}
 			sv.fail(r.stderr, res.Path, line, res.Err.Error())
 			return
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/psafix/psafix/chart"
 	"github.com/psafix/psafix/diffview"
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
@@ -40,6 +41,8 @@ type input struct {
 	path  string // as shown to the user and in diff headers
 	stdin bool
 	err   error // a walk error to report in order
+	// chart marks a Helm chart's folder: rendered and checked as a whole (package chart).
+	chart bool
 }
 
 const stdinName = "<stdin>"
@@ -139,6 +142,13 @@ func (r *run) reportOut() io.Writer {
 // collect expands directories into the manifest files below them, in lexical order.
 func (r *run) collect(args []string) ([]input, error) {
 	var out []input
+	charts := map[string]bool{}
+	addChart := func(dir string) {
+		if k := filepath.Clean(dir); !charts[k] {
+			charts[k] = true
+			out = append(out, input{path: dir, chart: true})
+		}
+	}
 	for _, a := range args {
 		if a == "-" {
 			out = append(out, input{path: stdinName, stdin: true})
@@ -147,6 +157,11 @@ func (r *run) collect(args []string) ([]input, error) {
 		st, err := os.Stat(a)
 		if err != nil {
 			out = append(out, input{path: a, err: err})
+			continue
+		}
+		if root, ok := chart.Root(a); ok {
+			// A file or folder inside a chart (as pre-commit passes them) stands for the chart.
+			addChart(root)
 			continue
 		}
 		if !st.IsDir() {
@@ -162,6 +177,11 @@ func (r *run) collect(args []string) ([]input, error) {
 			name := d.Name()
 			if d.IsDir() {
 				if p != a && (strings.HasPrefix(name, ".") || name == "vendor" || name == "node_modules") {
+					return filepath.SkipDir
+				}
+				if chart.IsChart(p) {
+					found++
+					addChart(p)
 					return filepath.SkipDir
 				}
 				return nil
@@ -231,6 +251,9 @@ func (r *run) snapshot(in input) (kio.Snapshot, error) {
 func (r *run) fix(engine *fixers.Engine, in input) (*fixers.Result, kio.Snapshot) {
 	if in.err != nil {
 		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Msg: errMsg(in.err)}}, kio.Snapshot{}
+	}
+	if in.chart {
+		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Skip: true, Msg: "a Helm chart (Chart.yaml): skipped; check its rendered manifests (helm template CHART | psafix check -)"}}, kio.Snapshot{}
 	}
 	snap, err := r.snapshot(in)
 	return r.fixRead(engine, in, snap.Data, err), snap
@@ -323,7 +346,11 @@ func (r *run) emit(o *outcome) {
 		if errors.As(res.Err, &fe) {
 			line = fe.Line
 		}
-		r.fail(res.Path, line, res.Err.Error())
+		if fe != nil && fe.Skip {
+			r.skip(fe)
+		} else {
+			r.fail(res.Path, line, res.Err.Error())
+		}
 		if !r.check && !r.flags.write && !r.flags.diff && !r.flags.list && res.Old != nil {
 			// Pass the file through untouched, so a pipeline loses nothing.
 			r.out(res.Old)
@@ -422,6 +449,22 @@ func (r *run) report(kind string, f fixers.Report) {
 	}
 }
 
+// skip tells about a file psafix leaves alone on purpose (a template outside a chart): on
+// standard error, as a notice, without counting it as an error.
+func (r *run) skip(fe *fixers.FileError) {
+	r.tally.Skipped++
+	switch r.flags.format {
+	case formatJSON, formatSARIF:
+		r.all.notes = append(r.all.notes, fixers.Report{Path: fe.Path, Line: fe.Line, Note: true, Message: fe.Msg})
+	case formatGitHub:
+		fmt.Fprintf(r.reportOut(), "::notice file=%s,line=%d::%s\n", githubEscape(filepath.ToSlash(fe.Path), true), max(fe.Line, 1), githubEscape(fe.Msg, false))
+	}
+	if r.progress {
+		fmt.Fprint(r.stderr, "\r\033[K")
+	}
+	fmt.Fprintln(r.stderr, fe.Error())
+}
+
 // fail records an error about a file; errors always reach standard error (and the JSON
 // report), whatever the format.
 func (r *run) fail(path string, line int, msg string) {
@@ -488,6 +531,9 @@ func (r *run) summary() {
 	}
 	if t.Exempted > 0 {
 		msg += fmt.Sprintf(", %d on exempt objects", t.Exempted)
+	}
+	if t.Skipped > 0 {
+		msg += fmt.Sprintf(", %d skipped", t.Skipped)
 	}
 	if t.Errors > 0 {
 		msg += ", " + plural(t.Errors, "error", "errors")

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeTree writes files (slash-separated paths relative to dir) and returns dir.
+func writeTree(t *testing.T, dir string, files map[string]string) string {
+	t.Helper()
+	for name, text := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const plainPod = `apiVersion: v1
+kind: Pod
+metadata:
+  name: plain
+spec:
+  containers:
+  - name: app
+    image: example.com/app:1
+`
+
+const scaffoldChart = `apiVersion: v2
+name: app
+version: 0.1.0
+`
+
+const scaffoldValues = `# Default values for app.
+image:
+  repository: example.com/app
+  tag: "1"
+
+podSecurityContext: {}
+  # fsGroup: 2000
+
+securityContext: {}
+  # capabilities:
+  #   drop:
+  #   - ALL
+`
+
+const scaffoldDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-app
+spec:
+  selector:
+    matchLabels:
+      app: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app: {{ .Release.Name }}
+    spec:
+      {{- with .Values.podSecurityContext }}
+      securityContext:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      containers:
+        - name: app
+          {{- with .Values.securityContext }}
+          securityContext:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+`
+
+// chartTree is a tree with a chart and a plain manifest, as a repository holds them.
+func chartTree(t *testing.T) string {
+	return writeTree(t, t.TempDir(), map[string]string{
+		"manifests/pod.yaml":               plainPod,
+		"charts/app/Chart.yaml":            scaffoldChart,
+		"charts/app/values.yaml":           scaffoldValues,
+		"charts/app/templates/deploy.yaml": scaffoldDeployment,
+	})
+}
+
+// TestCheckTreeWithChart: a chart in the tree is not an error; the plain manifest's
+// violations make the exit code 1.
+func TestCheckTreeWithChart(t *testing.T) {
+	dir := chartTree(t)
+	_, report, code := runCLIArgs(t, "check", dir)
+	if code != ExitFindings {
+		t.Errorf("exit %d, want %d\n%s", code, ExitFindings, report)
+	}
+	if strings.Contains(report, "error") {
+		t.Errorf("report names an error:\n%s", report)
+	}
+	// A template given directly (as pre-commit passes it) stands for its chart.
+	_, report, code = runCLIArgs(t, "check", filepath.Join(dir, "charts/app/templates/deploy.yaml"))
+	if code == ExitError {
+		t.Errorf("template given directly: exit %d\n%s", code, report)
+	}
+}
