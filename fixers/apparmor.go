@@ -17,6 +17,11 @@ var AppArmor = &Fixer{
 	Doc:     "turn an unconfined AppArmor profile (field or annotation) into RuntimeDefault",
 	Default: true,
 	Fix:     fixAppArmor,
+	Owns: Owned{
+		Pod:         []string{"securityContext.appArmorProfile"},
+		Container:   []string{"securityContext.appArmorProfile"},
+		Annotations: []string{appArmorAnnotationPrefix},
+	},
 }
 
 const appArmorAnnotationPrefix = "container.apparmor.security.beta.kubernetes.io/"

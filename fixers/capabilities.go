@@ -19,6 +19,7 @@ var Capabilities = &Fixer{
 	Doc:     "add capabilities.drop: [ALL]; remove (and report) added capabilities the level forbids (restricted keeps only NET_BIND_SERVICE)",
 	Default: true,
 	Fix:     fixCapabilities,
+	Owns:    Owned{Container: []string{"securityContext.capabilities"}, Pod: []string{"securityContext.sysctls"}},
 }
 
 // baselineCapabilities are the capabilities baseline allows to be added (the container

@@ -370,7 +370,7 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 	for _, w := range ws {
 		ps := &podState{w: w, doc: ds.doc.Index, target: e.target(w), exempt: e.exemption(w), accept: e.acceptance(w)}
 		if ps.accept != nil && len(ps.accept.Unknown) > 0 {
-			res.Notes = append(res.Notes, Report{Path: res.Path, Line: w.Object.Line, Column: w.Object.Column, Object: w.ID(), Note: true, Message: ps.accept.unknownNote()})
+			res.Notes = append(res.Notes, Report{Path: res.Path, Line: w.Object.Line, Column: w.Object.Column, Object: w.ID(), Note: true, Message: ps.accept.unknownNote(), Doc: ds.doc.Index, Field: specPath(w)})
 		}
 		ds.workloads = append(ds.workloads, ps)
 		res.Workloads++
@@ -383,7 +383,7 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 		ps.passes = e.passes(ps)
 		if ps.target.Level == api.LevelPrivileged {
 			res.Notes = append(res.Notes, Report{Path: res.Path, Line: w.Object.Line, Column: w.Object.Column, Object: w.ID(), Note: true,
-				Message: "left alone: its namespace is privileged (" + ps.target.From + ")"})
+				Message: "left alone: its namespace is privileged (" + ps.target.From + ")", Doc: ds.doc.Index, Field: specPath(w)})
 			continue
 		}
 		if x := ps.exempt; x != nil {
@@ -392,7 +392,7 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 				which = "fixers " + strings.Join(x.Fixers, ", ")
 			}
 			res.Notes = append(res.Notes, Report{Path: res.Path, Line: w.Object.Line, Column: w.Object.Column, Object: w.ID(), Note: true,
-				Message: fmt.Sprintf("exempt from %s: %s (%s)", which, x.Reason, x.From)})
+				Message: fmt.Sprintf("exempt from %s: %s (%s)", which, x.Reason, x.From), Doc: ds.doc.Index, Field: specPath(w)})
 		}
 		p := NewPod(w, ps.meta, ps.spec, ed, e.Opts)
 		p.Target, p.Exempt, p.doc = ps.target, ps.exempt, ds.doc.Index

@@ -28,6 +28,22 @@ type Fixer struct {
 	Default bool
 	// Fix records the changes for one pod.
 	Fix func(p *Pod)
+	// Owns are the fields and annotations the fixer may change. The verification sets them
+	// aside when it compares a fixed document with the original, and refuses a fix that
+	// changes anything else: a fixer that writes a new field declares it here.
+	Owns Owned
+}
+
+// Owned are fields a fixer may change.
+type Owned struct {
+	// Pod and Container are dotted paths below the pod spec ("securityContext.fsGroup") and
+	// below each container ("securityContext.runAsUser"). No path may lie inside another.
+	Pod, Container []string
+	// Annotations are prefixes of the pod template's annotation keys.
+	Annotations []string
+	// Mounts: emptyDir volumes (name and emptyDir only), and container mounts of them at
+	// the writable paths.
+	Mounts bool
 }
 
 // Options are what a run targets.

@@ -15,6 +15,7 @@ var NoPrivilegeEscalation = &Fixer{
 	Doc:     "set allowPrivilegeEscalation: false on every container",
 	Default: true,
 	Fix:     fixNoPrivilegeEscalation,
+	Owns:    Owned{Container: []string{"securityContext.allowPrivilegeEscalation"}},
 }
 
 func fixNoPrivilegeEscalation(p *Pod) {

@@ -15,6 +15,7 @@ var ProcMount = &Fixer{
 	Doc:     "turn procMount: Unmasked into Default",
 	Default: true,
 	Fix:     fixProcMount,
+	Owns:    Owned{Container: []string{"securityContext.procMount"}},
 }
 
 func fixProcMount(p *Pod) {

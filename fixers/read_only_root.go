@@ -22,6 +22,7 @@ var ReadOnlyRoot = &Fixer{
 	Doc:     "set readOnlyRootFilesystem: true and mount an emptyDir at each --writable-path (default /tmp)",
 	Default: true,
 	Fix:     fixReadOnlyRoot,
+	Owns:    Owned{Container: []string{"securityContext.readOnlyRootFilesystem"}, Mounts: true},
 }
 
 func fixReadOnlyRoot(p *Pod) {

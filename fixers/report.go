@@ -3,6 +3,7 @@ package fixers
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -96,7 +97,7 @@ func (e *Engine) remaining(res *Result, docs []*docState) {
 				res.Fixed++
 			}
 			if ps.err != nil {
-				bad := Report{Path: res.Path, Line: ps.w.Object.Line, Column: ps.w.Object.Column, Object: ps.w.ID(), Message: "cannot decode: " + ps.err.Error()}
+				bad := Report{Path: res.Path, Line: ps.w.Object.Line, Column: ps.w.Object.Column, Object: ps.w.ID(), Message: "cannot decode: " + ps.err.Error(), Doc: ps.doc, Field: specPath(ps.w)}
 				res.Remaining = append(res.Remaining, bad)
 				res.Before = append(res.Before, bad)
 			} else {
@@ -164,18 +165,23 @@ func (e *Engine) attribute(path string, ps *podState) []Report {
 		podLevel[f.ID] = f
 	}
 	var out []Report
-	report := func(f Finding, at *yaml.Node, container string) {
+	report := func(f Finding, at *yaml.Node, c *Container) {
 		line, col := at.Line, at.Column
 		msg := f.Reason
 		if f.Detail != "" {
 			msg += " (" + f.Detail + ")"
 		}
 		hint, fixer := Hint(f.ID, e.Opts.Fixers)
-		if ps.spec.OS != nil && ps.spec.OS.Name == corev1.Windows && linuxOnly[f.ID] {
+		if ps.spec.OS != nil && ps.spec.OS.Name == corev1.Windows && CheckOf(f.ID).LinuxOnly {
 			hint = "a Windows pod cannot set this Linux-only field; Pod Security exempts Windows pods from this check from v1.25 (--version v1.25 or later)"
 			fixer = ""
 		}
-		r := Report{Path: path, Line: line, Column: col, Object: ps.w.ID(), Container: container, Check: f.ID, Message: msg, Hint: hint, Fixer: fixer, Doc: ps.doc}
+		container := ""
+		if c != nil {
+			container = c.C.Name
+		}
+		r := Report{Path: path, Line: line, Column: col, Object: ps.w.ID(), Container: container, Check: f.ID, Message: msg, Hint: hint, Fixer: fixer, Doc: ps.doc,
+			Field: reportField(ps.w, f.ID, c, msg)}
 		if ps.accept.Accepts(f.ID, f.Detail) {
 			r.Accepted = ps.accept.Reason
 		}
@@ -184,7 +190,7 @@ func (e *Engine) attribute(path string, ps *podState) []Report {
 	attributed := map[policy.CheckID]bool{}
 	for _, f := range ps.failing {
 		if pf, ok := podLevel[f.ID]; ok {
-			report(pf, podField(ps.w, f.ID), "")
+			report(pf, podField(ps.w, f.ID), nil)
 			attributed[f.ID] = true
 		}
 	}
@@ -203,23 +209,16 @@ func (e *Engine) attribute(path string, ps *podState) []Report {
 			if pf, ok := podLevel[f.ID]; ok && pf.Detail == f.Detail {
 				continue
 			}
-			report(f, firstKey(c.Node), c.C.Name)
+			report(f, firstKey(c.Node), &c)
 			attributed[f.ID] = true
 		}
 	}
 	for _, f := range ps.failing {
 		if !attributed[f.ID] {
-			report(f, firstKey(ps.w.Spec), "")
+			report(f, firstKey(ps.w.Spec), nil)
 		}
 	}
 	return out
-}
-
-// linuxOnly are the restricted checks whose fix is a field the API server rejects on
-// Windows pods.
-var linuxOnly = map[policy.CheckID]bool{
-	"allowPrivilegeEscalation": true, "capabilities_restricted": true,
-	"seccompProfile_restricted": true, "runAsUser": true,
 }
 
 // firstKey returns the node a block mapping's position is best given by: its first key.
@@ -230,24 +229,53 @@ func firstKey(m *yaml.Node) *yaml.Node {
 	return m
 }
 
-// podField points a pod-level finding at the field that causes it.
+// podField points a pod-level finding at the key of the pod spec that causes it.
 func podField(w *kio.Workload, id policy.CheckID) *yaml.Node {
-	keys := map[policy.CheckID][]string{
-		"hostNamespaces":    {"hostNetwork", "hostPID", "hostIPC"},
-		"hostPathVolumes":   {"volumes"},
-		"restrictedVolumes": {"volumes"},
-		"sysctls":           {"securityContext"},
-		"seLinuxOptions":    {"securityContext"},
-		"appArmorProfile":   {"securityContext"},
-		"runAsNonRoot":      {"securityContext"},
-		"runAsUser":         {"securityContext"},
-	}[id]
-	for _, k := range keys {
+	for _, k := range CheckOf(id).PodKeys {
 		if kn, _ := kio.Lookup(w.Spec, k); kn != nil {
 			return kn
 		}
 	}
 	return firstKey(w.Spec)
+}
+
+// specPath is the field path of a workload's pod spec.
+func specPath(w *kio.Workload) string { return joinPath(fieldPath(w.Path), "spec") }
+
+// reportField is the field path a report about check id points at: the container's field
+// the check reads, or the pod spec's (where a check reads several, the one set; for a
+// volume check, the volume PSA's message names).
+func reportField(w *kio.Workload, id policy.CheckID, c *Container, message string) string {
+	spec := specPath(w)
+	ck := CheckOf(id)
+	if c != nil {
+		p := spec + "." + c.Field + "[" + strconv.Itoa(c.Index) + "]"
+		if len(ck.ContainerFields) > 0 {
+			p += "." + ck.ContainerFields[0]
+		}
+		return p
+	}
+	switch {
+	case len(ck.PodFields) == 0:
+		return spec
+	case ck.Items:
+		_, l := lookupPath(w.Spec, strings.Split(ck.PodFields[0], "."))
+		if l != nil && l.Kind == yaml.SequenceNode {
+			for i, it := range l.Content {
+				if _, n := kio.Lookup(it, "name"); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" && strings.Contains(message, strconv.Quote(n.Value)) {
+					return spec + "." + ck.PodFields[0] + "[" + strconv.Itoa(i) + "]"
+				}
+			}
+		}
+	case len(ck.PodFields) > 1:
+		for _, f := range ck.PodFields {
+			if _, v := lookupPath(w.Spec, strings.Split(f, ".")); v != nil && v.Value == "true" {
+				return spec + "." + f
+			}
+		}
+		return spec
+	}
+	return spec + "." + ck.PodFields[0]
 }
 
 func sortReports(rs []Report) {

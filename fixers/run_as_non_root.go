@@ -19,6 +19,10 @@ var RunAsNonRoot = &Fixer{
 	Doc:     "set runAsNonRoot: true and a non-zero runAsUser (pod level; a container's runAsUser: 0 or runAsNonRoot: false is changed in place)",
 	Default: true,
 	Fix:     fixRunAsNonRoot,
+	Owns: Owned{
+		Pod:       []string{"securityContext.runAsNonRoot", "securityContext.runAsUser", "securityContext.fsGroup", "securityContext.fsGroupChangePolicy"},
+		Container: []string{"securityContext.runAsNonRoot", "securityContext.runAsUser"},
+	},
 }
 
 func fixRunAsNonRoot(p *Pod) {

@@ -18,6 +18,11 @@ var Seccomp = &Fixer{
 	Doc:     "set seccompProfile.type: RuntimeDefault at pod level; Unconfined becomes RuntimeDefault, Localhost stays",
 	Default: true,
 	Fix:     fixSeccomp,
+	Owns: Owned{
+		Pod:         []string{"securityContext.seccompProfile"},
+		Container:   []string{"securityContext.seccompProfile"},
+		Annotations: []string{seccompAnnotationPod, seccompAnnotationContainer},
+	},
 }
 
 const (

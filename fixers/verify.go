@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/pod-security-admission/policy"
@@ -203,21 +204,22 @@ func at(v any, path []any) map[string]any {
 }
 
 // alignOwned makes a pod template after a fix agree with the one before wherever the fixers
-// may write: securityContexts and AppArmor/seccomp annotations take their old values (or go,
-// where there were none), and the emptyDir volumes and mounts read-only-root adds are
-// dropped. Whatever differs after that is a change psafix must not make. Only after changes:
-// the original is the caller's, and copying it for every check would cost more than the
-// check.
+// may write, as they declare it (Fixer.Owns): each owned field takes its old value (or goes,
+// where there was none; a securityContext that holds nothing else goes with it), owned
+// annotations likewise, and the emptyDir volumes and mounts read-only-root adds are dropped.
+// Whatever differs after that is a change psafix must not make. Only after changes: the
+// original is the caller's, and copying it for every check would cost more than the check.
 func alignOwned(before, after map[string]any, writable []string) {
+	own := ownedFields()
 	if aa := annotations(after); aa != nil {
 		ab := annotations(before)
 		for k := range aa {
-			if ownedAnnotation(k) {
+			if own.annotation(k) {
 				restore(ab, aa, k)
 			}
 		}
 		for k := range ab {
-			if ownedAnnotation(k) {
+			if own.annotation(k) {
 				restore(ab, aa, k)
 			}
 		}
@@ -227,21 +229,82 @@ func alignOwned(before, after map[string]any, writable []string) {
 	if sb == nil || sa == nil {
 		return
 	}
-	restore(sb, sa, "securityContext")
-	dropAdded(sb, sa, "volumes", func(item map[string]any) bool {
-		_, empty := item["emptyDir"]
-		return len(item) == 2 && empty
-	})
-	ContainerPairs(sb, sa, func(_ string, _ int, cb, ca map[string]any) {
-		restore(cb, ca, "securityContext")
-		dropAdded(cb, ca, "volumeMounts", func(item map[string]any) bool {
-			mp, _ := item["mountPath"].(string)
-			return len(item) == 2 && containsStr(writable, mp)
+	for _, path := range own.pod {
+		restorePath(sb, sa, path)
+	}
+	if own.mounts {
+		dropAdded(sb, sa, "volumes", func(item map[string]any) bool {
+			_, empty := item["emptyDir"]
+			return len(item) == 2 && empty
 		})
+	}
+	ContainerPairs(sb, sa, func(_ string, _ int, cb, ca map[string]any) {
+		for _, path := range own.container {
+			restorePath(cb, ca, path)
+		}
+		if own.mounts {
+			dropAdded(cb, ca, "volumeMounts", func(item map[string]any) bool {
+				mp, _ := item["mountPath"].(string)
+				return len(item) == 2 && containsStr(writable, mp)
+			})
+		}
 	})
 }
 
-// restore sets after[key] back to before[key], or removes it when before has no such key.
+// owned is what all the fixers own together, paths split into keys.
+type owned struct {
+	pod, container [][]string
+	annotations    []string
+	mounts         bool
+}
+
+// ownedFields collects the fixers' declarations once.
+var ownedFields = sync.OnceValue(func() *owned {
+	o := &owned{}
+	for _, f := range All {
+		for _, p := range f.Owns.Pod {
+			o.pod = append(o.pod, strings.Split(p, "."))
+		}
+		for _, p := range f.Owns.Container {
+			o.container = append(o.container, strings.Split(p, "."))
+		}
+		o.annotations = append(o.annotations, f.Owns.Annotations...)
+		o.mounts = o.mounts || f.Owns.Mounts
+	}
+	return o
+})
+
+func (o *owned) annotation(k string) bool {
+	for _, p := range o.annotations {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// restorePath sets the field at path in after back to its value in before (see restore). A
+// mapping on the way that the fixers created and that holds nothing else once the field is
+// restored goes too (or becomes the null it was).
+func restorePath(before, after map[string]any, path []string) {
+	k := path[0]
+	if len(path) == 1 {
+		restore(before, after, k)
+		return
+	}
+	ma, ok := after[k].(map[string]any)
+	if !ok {
+		return
+	}
+	mb, _ := before[k].(map[string]any)
+	restorePath(mb, ma, path[1:])
+	if len(ma) == 0 && mb == nil {
+		restore(before, after, k)
+	}
+}
+
+// restore sets after[key] back to before[key], or removes it when before has no such key
+// (or is nil).
 func restore(before, after map[string]any, key string) {
 	if v, ok := before[key]; ok {
 		after[key] = v
@@ -254,10 +317,6 @@ func annotations(tmpl map[string]any) map[string]any {
 	meta, _ := tmpl["metadata"].(map[string]any)
 	ann, _ := meta["annotations"].(map[string]any)
 	return ann
-}
-
-func ownedAnnotation(k string) bool {
-	return strings.HasPrefix(k, appArmorAnnotationPrefix) || strings.HasPrefix(k, seccompAnnotationPod) || strings.HasPrefix(k, seccompAnnotationContainer)
 }
 
 // ContainerPairs calls fn for each container of a decoded pod spec before and after a fix,

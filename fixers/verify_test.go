@@ -48,11 +48,21 @@ func TestSameOutsideOwned(t *testing.T) {
 			return strings.Replace(s, "runAsUser: 0", "runAsUser: 1000\n        runAsNonRoot: true", 1)
 		}, ""},
 		{"container securityContext", func(s string) string {
-			return strings.Replace(s, "privileged: true", "privileged: false\n          readOnlyRootFilesystem: true", 1)
+			return strings.Replace(s, "privileged: true", "privileged: true\n          readOnlyRootFilesystem: true\n          capabilities: {drop: [ALL]}", 1)
 		}, ""},
+		{"pod securityContext emptied", func(s string) string {
+			return strings.Replace(s, "        runAsUser: 0\n", "        {}\n", 1)
+		}, ""},
+		// The fixers own fields of the securityContexts, not all of them.
+		{"privileged changed", func(s string) string {
+			return strings.Replace(s, "privileged: true", "privileged: false\n          readOnlyRootFilesystem: true", 1)
+		}, "outside the security fields"},
 		{"pod securityContext removed", func(s string) string {
 			return strings.Replace(s, "      securityContext:\n        runAsUser: 0\n", "", 1)
-		}, ""},
+		}, "outside the security fields"},
+		{"a field nobody owns added to a securityContext", func(s string) string {
+			return strings.Replace(s, "runAsUser: 0", "runAsUser: 0\n        runAsGroup: 0", 1)
+		}, "outside the security fields"},
 		{"AppArmor annotation removed", func(s string) string {
 			return strings.Replace(s, "        container.apparmor.security.beta.kubernetes.io/app: unconfined\n", "", 1)
 		}, ""},
@@ -100,6 +110,28 @@ func TestSameOutsideOwned(t *testing.T) {
 				t.Errorf("the original's value changed (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestRestorePath: a securityContext the fixers created (or filled where it was null) goes
+// once their fields are restored; one that holds anything else stays, to be compared.
+func TestRestorePath(t *testing.T) {
+	path := []string{"securityContext", "runAsNonRoot"}
+	for _, tt := range []struct {
+		name          string
+		before, after map[string]any
+		want          map[string]any
+	}{
+		{"created", map[string]any{}, map[string]any{"securityContext": map[string]any{"runAsNonRoot": true}}, map[string]any{}},
+		{"filled a null", map[string]any{"securityContext": nil}, map[string]any{"securityContext": map[string]any{"runAsNonRoot": true}}, map[string]any{"securityContext": nil}},
+		{"added to {}", map[string]any{"securityContext": map[string]any{}}, map[string]any{"securityContext": map[string]any{"runAsNonRoot": true}}, map[string]any{"securityContext": map[string]any{}}},
+		{"changed", map[string]any{"securityContext": map[string]any{"runAsNonRoot": false}}, map[string]any{"securityContext": map[string]any{"runAsNonRoot": true}}, map[string]any{"securityContext": map[string]any{"runAsNonRoot": false}}},
+		{"created with more", map[string]any{}, map[string]any{"securityContext": map[string]any{"runAsNonRoot": true, "privileged": true}}, map[string]any{"securityContext": map[string]any{"privileged": true}}},
+	} {
+		restorePath(tt.before, tt.after, path)
+		if d := cmp.Diff(tt.want, tt.after); d != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, d)
+		}
 	}
 }
 
@@ -168,8 +200,8 @@ func TestVerifyFinalChecksWhatTheFixersWrote(t *testing.T) {
 	for _, tt := range []struct {
 		name, after, want string
 	}{
-		{"fixed", strings.Replace(verifyBase, "privileged: true", "privileged: false\n          readOnlyRootFilesystem: true", 1), ""},
-		{"not decodable", strings.Replace(verifyBase, "privileged: true", "privileged: false\n          readOnlyRootFilesystem: true\n           !", 1), "does not decode"},
+		{"fixed", strings.Replace(verifyBase, "privileged: true", "privileged: true\n          readOnlyRootFilesystem: true", 1), ""},
+		{"not decodable", strings.Replace(verifyBase, "privileged: true", "privileged: true\n          readOnlyRootFilesystem: true\n           !", 1), "does not decode"},
 		{"a check it passed", strings.Replace(verifyBase, "privileged: true", "privileged: true\n          procMount: Unmasked", 1), "fail procMount"},
 	} {
 		final := kio.NewSource([]byte(tt.after))

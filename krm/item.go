@@ -190,7 +190,7 @@ func restrictedHint(id policy.CheckID) string {
 	if _, fixer := fixers.Hint(id, nil); fixer != "" {
 		return "allowed at this level; restricted forbids it, and psafix's " + fixer + " fixer fixes it with level: restricted"
 	}
-	return "allowed at this level; restricted forbids it: " + fixers.Hints[id]
+	return "allowed at this level; restricted forbids it: " + fixers.CheckOf(id).Hint
 }
 
 func tags(check, fixer, level string) map[string]string {

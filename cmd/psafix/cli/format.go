@@ -282,29 +282,6 @@ type sarifReplacement struct {
 	InsertedContent sarifText   `json:"insertedContent"`
 }
 
-// checkDescriptions are the rules' texts: what each PSA check is about.
-var checkDescriptions = map[string]string{
-	"allowPrivilegeEscalation":   "Containers must set allowPrivilegeEscalation: false.",
-	"appArmorProfile":            "AppArmor profiles other than RuntimeDefault or Localhost are forbidden.",
-	"capabilities_baseline":      "Adding capabilities beyond the runtime's default set is forbidden.",
-	"capabilities_restricted":    "Containers must drop ALL capabilities and may add only NET_BIND_SERVICE.",
-	"hostNamespaces":             "Sharing the host's network, PID or IPC namespace is forbidden.",
-	"hostPathVolumes":            "hostPath volumes are forbidden.",
-	"hostPorts":                  "Host ports are forbidden.",
-	"hostProbesAndHostLifecycle": "Probes and lifecycle handlers must not set a host.",
-	"privileged":                 "Privileged containers are forbidden.",
-	"procMount":                  "The default /proc mask is required.",
-	"procMount_restricted":       "The default /proc mask is required.",
-	"restrictedVolumes":          "Only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected and secret volumes are allowed.",
-	"runAsNonRoot":               "Containers must run as a non-root user (runAsNonRoot: true).",
-	"runAsUser":                  "Containers must not set runAsUser to 0.",
-	"seLinuxOptions":             "Custom SELinux users, roles and types are forbidden.",
-	"seccompProfile_baseline":    "The Unconfined seccomp profile is forbidden.",
-	"seccompProfile_restricted":  "A seccomp profile (RuntimeDefault or Localhost) is required.",
-	"sysctls":                    "Only safe, namespaced sysctls are allowed.",
-	"windowsHostProcess":         "Windows HostProcess containers are forbidden.",
-}
-
 func (r *run) writeSARIF(w io.Writer) {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
@@ -328,12 +305,9 @@ func (r *run) writeSARIF(w io.Writer) {
 		hint, fixer := fixers.Hint(policy.CheckID(id), r.opts.Fixers)
 		help := hint
 		if fixer != "" {
-			help = fmt.Sprintf("psafix's %s fixer answers this check (psafix --write). %s", fixer, fixers.Hints[policy.CheckID(id)])
+			help = fmt.Sprintf("psafix's %s fixer answers this check (psafix --write). %s", fixer, fixers.CheckOf(policy.CheckID(id)).Hint)
 		}
-		desc := checkDescriptions[id]
-		if desc == "" {
-			desc = "Pod Security Standards check " + id + "."
-		}
+		desc := fixers.CheckOf(policy.CheckID(id)).Description
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
 			ID: id, Name: id,
 			ShortDescription: sarifText{desc},
