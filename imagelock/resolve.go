@@ -77,7 +77,8 @@ func Resolve(ctx context.Context, images []string, o Options) ([]Entry, []Note) 
 	for i, img := range images {
 		ref, err := Normalize(img)
 		if err != nil {
-			results[i].note = &Note{Image: img, Message: "not an image reference: " + err.Error()}
+			// ggcr's message repeats the reference; say what it means instead.
+			results[i].note = &Note{Image: img, Message: "not an image reference (a template placeholder?): no registry can say"}
 			continue
 		}
 		if seen[ref] {

@@ -166,7 +166,7 @@ func (f *flags) common(fl *pflag.FlagSet) {
 	fl.Int64Var(&f.maxSize, "max-size", 10<<20, "skip (and report) files larger than this many bytes")
 	fl.StringVar(&f.namespace, "namespace", "", "namespace of workloads without metadata.namespace (its Namespace labels then apply)")
 	fl.StringVar(&f.config, "config", "", "config file (default: "+rollout.ConfigName+" found upward from the paths)")
-	fl.BoolVar(&f.resolveImages, "resolve-images", false, "read the users and volumes of the images not yet in "+imagelock.FileName+" from their registries (Docker config credentials) and add them to it; every run reads that file offline")
+	fl.BoolVar(&f.resolveImages, "resolve-images", false, "read the users of images not yet in "+imagelock.FileName+" from their registries into it (every run reads it offline; docs/images.md)")
 	f.fs = fl
 }
 
