@@ -41,8 +41,8 @@ func (r *run) images(cfg *rollout.Config, inputs []input, stdin []byte) error {
 		var names []string
 		process(inputs, r.flags.jobs, func(in input) []string {
 			switch {
-			case in.err != nil:
-				return nil
+			case in.err != nil, in.chart:
+				return nil // a chart's images are known only once it is rendered
 			case in.stdin:
 				return imagelock.Scan(stdin)
 			}
