@@ -9,6 +9,7 @@ import (
 
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
+	"github.com/psafix/psafix/rollout"
 )
 
 // The typed functionConfig.
@@ -16,12 +17,6 @@ const (
 	APIVersion = "psafix.dev/v1alpha1"
 	Kind       = "PSAFix"
 )
-
-// typedFields are the fields of a PSAFix's spec, in the order the documentation gives them.
-var typedFields = []string{"level", "version", "fixers", "skip", "runAsUser", "writablePaths"}
-
-// configMapKeys are the keys of a ConfigMap functionConfig's data (the flags' names).
-var configMapKeys = []string{"level", "version", "fixers", "skip", "run-as-user", "writable-paths"}
 
 // ConfigError is a functionConfig psafix cannot use.
 type ConfigError struct{ Msg string }
@@ -33,21 +28,25 @@ func configErr(format string, args ...any) error {
 }
 
 // Options reads a functionConfig: none (the defaults), a PSAFix (psafix.dev/v1alpha1) with
-// its options under spec, or a ConfigMap with them under data, named like the flags.
+// its options under spec, or a ConfigMap with them under data, named like the flags. The
+// options and their names are rollout.Options, those of the command line and .psafix.yaml.
 func Options(fc *yaml.RNode) (*fixers.Options, error) {
-	s, err := optionStrings(fc)
+	s, err := optionLayer(fc)
 	if err != nil {
 		return nil, err
 	}
-	o, err := fixers.ParseOptions(s)
+	s.Fail = func(_ *rollout.Option, _ int, err error) error {
+		return &ConfigError{Msg: describe(fc) + ": " + err.Error()}
+	}
+	_, o, err := rollout.Read(s)
 	if err != nil {
-		return nil, &ConfigError{Msg: describe(fc) + ": " + err.Error()}
+		return nil, err
 	}
 	return o, nil
 }
 
-func optionStrings(fc *yaml.RNode) (fixers.OptionStrings, error) {
-	var s fixers.OptionStrings
+func optionLayer(fc *yaml.RNode) (*rollout.Layer, error) {
+	s := rollout.NewLayer(nil)
 	if fc == nil || fc.YNode() == nil || kio.IsNull(fc.YNode()) {
 		return s, nil
 	}
@@ -70,14 +69,14 @@ func optionStrings(fc *yaml.RNode) (fixers.OptionStrings, error) {
 	return s, configErr("its kind must be %s (apiVersion: %s) or ConfigMap (apiVersion: v1), not %s %s", Kind, APIVersion, orNone(apiVersion), orNone(kind))
 }
 
-func typedOptions(fc *yaml.RNode, root *yaml.Node) (fixers.OptionStrings, error) {
-	var s fixers.OptionStrings
+func typedOptions(fc *yaml.RNode, root *yaml.Node) (*rollout.Layer, error) {
+	s := rollout.NewLayer(nil)
 	where := describe(fc)
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		switch k := root.Content[i].Value; k {
 		case "apiVersion", "kind", "metadata", "spec":
 		default:
-			return s, configErr("%s: unknown field %q at the top level; the options go under spec (%s)", where, k, strings.Join(typedFields, ", "))
+			return s, configErr("%s: unknown field %q at the top level; the options go under spec (%s)", where, k, strings.Join(rollout.FunctionKeys(false), ", "))
 		}
 	}
 	_, spec := kio.Lookup(root, "spec")
@@ -90,32 +89,29 @@ func typedOptions(fc *yaml.RNode, root *yaml.Node) (fixers.OptionStrings, error)
 	for i := 0; i+1 < len(spec.Content); i += 2 {
 		key, v := spec.Content[i].Value, kio.Resolve(spec.Content[i+1])
 		field := "spec." + key
+		o := rollout.FunctionOption(key, false)
+		if o == nil {
+			return s, configErr("%s: unknown field %s%s; PSAFix's spec has %s", where, field, didYouMean(key, rollout.FunctionKeys(false)), strings.Join(rollout.FunctionKeys(false), ", "))
+		}
+		var val rollout.Value
 		var err error
-		switch key {
-		case "level":
-			s.Level, err = str(v, field)
-		case "version":
-			s.Version, err = str(v, field)
-		case "runAsUser":
-			s.RunAsUser, err = str(v, field)
-		case "fixers":
-			s.Fixers, err = list(v, field)
-		case "skip":
-			s.Skip, err = list(v, field)
-		case "writablePaths":
-			s.WritablePaths, err = list(v, field)
-		default:
-			return s, configErr("%s: unknown field %s%s; PSAFix's spec has %s", where, field, didYouMean(key, typedFields), strings.Join(typedFields, ", "))
+		if o.Kind == rollout.List {
+			val.List, err = list(v, field)
+		} else {
+			val.Str, err = str(v, field)
 		}
 		if err != nil {
 			return s, configErr("%s: %v", where, err)
+		}
+		if !kio.IsNull(v) {
+			s.Set(key, val)
 		}
 	}
 	return s, nil
 }
 
-func configMapOptions(fc *yaml.RNode, root *yaml.Node) (fixers.OptionStrings, error) {
-	var s fixers.OptionStrings
+func configMapOptions(fc *yaml.RNode, root *yaml.Node) (*rollout.Layer, error) {
+	s := rollout.NewLayer(nil)
 	where := describe(fc)
 	_, data := kio.Lookup(root, "data")
 	if data == nil || kio.IsNull(data) {
@@ -130,21 +126,15 @@ func configMapOptions(fc *yaml.RNode, root *yaml.Node) (fixers.OptionStrings, er
 		if err != nil {
 			return s, configErr("%s: %v", where, err)
 		}
-		switch key {
-		case "level":
-			s.Level = val
-		case "version":
-			s.Version = val
-		case "run-as-user":
-			s.RunAsUser = val
-		case "fixers":
-			s.Fixers = splitList(val)
-		case "skip":
-			s.Skip = splitList(val)
-		case "writable-paths":
-			s.WritablePaths = splitList(val)
-		default:
-			return s, configErr("%s: unknown key data.%s%s; the keys are %s (lists comma-separated)", where, key, didYouMean(key, configMapKeys), strings.Join(configMapKeys, ", "))
+		o := rollout.FunctionOption(key, true)
+		if o == nil {
+			keys := rollout.FunctionKeys(true)
+			return s, configErr("%s: unknown key data.%s%s; the keys are %s (lists comma-separated)", where, key, didYouMean(key, keys), strings.Join(keys, ", "))
+		}
+		if o.Kind == rollout.List {
+			s.Set(o.Key, rollout.Value{List: splitList(val)})
+		} else {
+			s.Set(o.Key, rollout.Value{Str: val})
 		}
 	}
 	return s, nil
@@ -183,15 +173,7 @@ func list(v *yaml.Node, field string) ([]string, error) {
 	return nil, fmt.Errorf("%s must be a list of strings, not %s", field, kindName(v))
 }
 
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func splitList(s string) []string { return rollout.SplitList(s) }
 
 func scalar(m *yaml.Node, key string) string {
 	if _, v := kio.Lookup(m, key); v != nil && v.Kind == yaml.ScalarNode {

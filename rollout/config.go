@@ -59,19 +59,11 @@ const (
 type Config struct {
 	// Path is the file, as given or found (relative to the current folder when below it).
 	Path string
-	// Defaults are the options of defaults:, as written ("" or nil: not given).
-	Defaults Defaults
+	// Defaults are the options of defaults:, as written (never nil).
+	Defaults *Layer
 	// Images extend the built-in table of image users (fixers.Options.Images).
 	Images     []fixers.ImageUID
 	exemptions []configExemption
-}
-
-// Defaults are the defaults: of a config file, in the form of fixers.OptionStrings.
-type Defaults struct {
-	Level, Version, RunAsUser   string
-	WritablePaths, Fixers, Skip []string
-	// ResolveImages reads the images' users from their registries (--resolve-images).
-	ResolveImages bool
 }
 
 type configExemption struct {
@@ -109,7 +101,6 @@ func LoadConfig(p string) (*Config, error) {
 
 var (
 	topFields       = []string{"apiVersion", "kind", "defaults", "exemptions", "images"}
-	defaultsFields  = []string{"level", "version", "runAsUser", "writablePaths", "fixers", "skip", "resolveImages"}
 	exemptionFields = []string{"namespace", "object", "fixers", "reason"}
 	imageFields     = []string{"pattern", "uid", "reason"}
 )
@@ -117,7 +108,7 @@ var (
 // ParseConfig parses a config file; every unknown field, wrong type or bad value is an
 // error located at its line.
 func ParseConfig(p string, data []byte) (*Config, error) {
-	c := &Config{Path: p}
+	c := &Config{Path: p, Defaults: NewLayer(nil)}
 	fail := func(n *yaml.Node, format string, args ...any) error {
 		line := 0
 		if n != nil {
@@ -277,62 +268,48 @@ func stringList(n *yaml.Node, key string, fail failFunc) ([]string, error) {
 	return out, nil
 }
 
+// parseDefaults reads defaults: into a layer of options (see Options), each value
+// checked where it is written.
 func (c *Config) parseDefaults(n *yaml.Node, fail failFunc) error {
-	m, err := fields(n, "defaults", defaultsFields, fail)
+	m, err := fields(n, "defaults", OptionKeys(), fail)
 	if err != nil {
 		return err
 	}
-	d := &c.Defaults
-	for _, k := range defaultsFields {
-		v := m[k]
+	l := NewLayer(func(o *Option, line int, err error) error {
+		if o == nil {
+			return &ConfigError{Path: c.Path, Line: line, Msg: "defaults: " + err.Error()}
+		}
+		return &ConfigError{Path: c.Path, Line: line, Msg: fmt.Sprintf("defaults.%s: %v", o.Key, err)}
+	})
+	l.Line = n.Line
+	for i := range Options {
+		o := &Options[i]
+		v := m[o.Key]
 		if v == nil || kio.IsNull(v) {
 			continue
 		}
-		var s fixers.OptionStrings
-		switch k {
-		case "resolveImages":
+		val := Value{Line: v.Line}
+		if o.Kind == Bool {
 			b := kio.Resolve(v)
 			if b.Kind != yaml.ScalarNode || b.ShortTag() != "!!bool" {
-				return fail(v, "defaults.resolveImages must be true or false, not %q", b.Value)
+				return fail(v, "defaults.%s must be true or false, not %q", o.Key, b.Value)
 			}
-			d.ResolveImages = strings.EqualFold(b.Value, "true")
-			continue
-		case "level", "version", "runAsUser":
-			str, err := scalarField(m, k, fail)
-			if err != nil {
+			val.Str = strings.ToLower(b.Value)
+		} else if o.Kind == List {
+			if val.List, err = stringList(v, o.Key, fail); err != nil {
 				return err
 			}
-			switch k {
-			case "level":
-				d.Level, s.Level = str, str
-			case "version":
-				d.Version, s.Version = str, str
-			default:
-				d.RunAsUser, s.RunAsUser = str, str
-			}
-		default:
-			l, err := stringList(v, k, fail)
-			if err != nil {
-				return err
-			}
-			switch k {
-			case "writablePaths":
-				d.WritablePaths, s.WritablePaths = l, l
-			case "fixers":
-				d.Fixers, s.Fixers = l, l
-			default:
-				d.Skip, s.Skip = l, l
-			}
+		} else if val.Str, err = scalarField(m, o.Key, fail); err != nil {
+			return err
 		}
-		// Each value alone, so that an error points at its line.
-		if _, err := fixers.ParseOptions(s); err != nil {
-			return fail(v, "defaults.%s: %v", k, err)
+		// Each value alone first, so that an error points at its line.
+		if err := o.validate(val); err != nil {
+			return l.fail(o, val.Line, err)
 		}
+		l.Set(o.Key, val)
 	}
-	if _, err := fixers.ParseOptions(fixers.OptionStrings{Fixers: d.Fixers, Skip: d.Skip}); err != nil {
-		return fail(n, "defaults: %v", err)
-	}
-	return nil
+	c.Defaults = l
+	return l.Check()
 }
 
 func fixerIDs() []string {

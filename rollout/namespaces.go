@@ -93,7 +93,7 @@ func (ro *Targets) BaseFrom() string {
 	}
 	var cl, cv string
 	if ro.Config != nil {
-		cl, cv = ro.Config.Defaults.Level, ro.Config.Defaults.Version
+		cl, cv = ro.Config.Defaults.Values["level"].Str, ro.Config.Defaults.Values["version"].Str
 	}
 	l, v := src(ro.LevelFlag, cl), src(ro.VersionFlag, cv)
 	if l == v {

@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/psafix/psafix/fixers"
-	"github.com/psafix/psafix/imagelock"
 	"github.com/psafix/psafix/rollout"
 )
 
@@ -55,10 +54,6 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 type flags struct {
 	write, diff, list bool
-	level, version    string
-	only, skip        []string
-	runAsUser         string
-	writable          []string
 	color, format     string
 	jobs              int
 	maxSize           int64
@@ -66,8 +61,6 @@ type flags struct {
 	namespace, config string
 	// failOn decides which violations fail the run: violations, unexempted or never.
 	failOn string
-	// resolveImages reads the images' users from their registries into the lock file.
-	resolveImages bool
 	// fs is the flag set, to tell flags given on the command line from defaults.
 	fs *pflag.FlagSet
 }
@@ -155,18 +148,24 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Comman
 
 // common registers the flags that fix runs and check share.
 func (f *flags) common(fl *pflag.FlagSet) {
-	fl.StringVar(&f.level, "level", "restricted", "Pod Security Standards level to reach: restricted or baseline")
-	fl.StringVar(&f.version, "version", "latest", "Pod Security Standards policy version the level is checked at: latest or v1.N (v1.0 to v1.37); psafix's own version is 'psafix version'")
-	fl.StringSliceVar(&f.only, "fixers", nil, "run only these fixers (comma-separated IDs; see 'psafix fixers')")
-	fl.StringSliceVar(&f.skip, "skip", nil, "do not run these fixers (comma-separated IDs)")
-	fl.StringVar(&f.runAsUser, "run-as-user", strconv.Itoa(fixers.DefaultRunAsUser), "UID set where a pod has none, or 'none' to never set one (OpenShift assigns it)")
-	fl.StringArrayVar(&f.writable, "writable-path", []string{"/tmp"}, "path that gets an emptyDir when the root filesystem is made read-only (repeatable)")
+	// The options that .psafix.yaml and the KRM function's config set too: rollout.Options.
+	for _, o := range rollout.Options {
+		switch {
+		case o.Kind == rollout.Bool:
+			fl.Bool(o.Flag, o.Default == "true", o.Usage)
+		case o.Kind == rollout.List && o.Repeat:
+			fl.StringArray(o.Flag, rollout.SplitList(o.Default), o.Usage)
+		case o.Kind == rollout.List:
+			fl.StringSlice(o.Flag, rollout.SplitList(o.Default), o.Usage)
+		default:
+			fl.String(o.Flag, o.Default, o.Usage)
+		}
+	}
 	fl.StringVar(&f.format, "format", formatText, "report format: text, json, sarif (GitHub code scanning) or github (workflow annotations)")
 	fl.IntVarP(&f.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files processed in parallel")
 	fl.Int64Var(&f.maxSize, "max-size", 10<<20, "skip (and report) files larger than this many bytes")
 	fl.StringVar(&f.namespace, "namespace", "", "namespace of workloads without metadata.namespace (its Namespace labels then apply)")
 	fl.StringVar(&f.config, "config", "", "config file (default: "+rollout.ConfigName+" found upward from the paths)")
-	fl.BoolVar(&f.resolveImages, "resolve-images", false, "read the users of images not yet in "+imagelock.FileName+" from their registries into it (every run reads it offline; docs/images.md)")
 	f.fs = fl
 }
 
@@ -219,11 +218,33 @@ func (f *flags) failOnFlag(fl *pflag.FlagSet) {
 	fl.StringVar(&f.failOn, "fail-on", failOnViolations, "which remaining violations make the exit code 1: violations (any), unexempted (not accepted with the psafix.dev/accept annotation, nor on an object exempt from the fixer that answers it), or never")
 }
 
+// layer is the options given on the command line (rollout.Options), to read over the
+// config file's.
+func (f *flags) layer() *rollout.Layer {
+	l := rollout.NewLayer(nil)
+	for _, o := range rollout.Options {
+		if !f.fs.Changed(o.Flag) {
+			continue
+		}
+		var v rollout.Value
+		switch {
+		case o.Kind == rollout.Bool:
+			b, _ := f.fs.GetBool(o.Flag)
+			v.Str = strconv.FormatBool(b)
+		case o.Kind == rollout.List && o.Repeat:
+			v.List, _ = f.fs.GetStringArray(o.Flag)
+		case o.Kind == rollout.List:
+			v.List, _ = f.fs.GetStringSlice(o.Flag)
+		default:
+			v.Str, _ = f.fs.GetString(o.Flag)
+		}
+		l.Set(o.Key, v)
+	}
+	return l
+}
+
 func (f *flags) options() (*fixers.Options, error) {
-	o, err := fixers.ParseOptions(fixers.OptionStrings{
-		Level: f.level, Version: f.version, Fixers: f.only, Skip: f.skip,
-		RunAsUser: f.runAsUser, WritablePaths: f.writable,
-	})
+	_, o, err := rollout.Read(f.layer())
 	if err != nil {
 		return nil, err
 	}

@@ -33,11 +33,7 @@ func (r *run) images(cfg *rollout.Config, inputs []input, stdin []byte) error {
 	if err != nil {
 		return err
 	}
-	resolve := r.flags.resolveImages
-	if cfg != nil && (r.flags.fs == nil || !r.flags.fs.Changed("resolve-images")) {
-		resolve = resolve || cfg.Defaults.ResolveImages
-	}
-	if resolve {
+	if r.settings.ResolveImages == "true" {
 		var names []string
 		process(inputs, r.flags.jobs, func(in input) []string {
 			switch {

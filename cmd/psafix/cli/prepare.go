@@ -18,7 +18,6 @@ import (
 // options' hooks so that each workload is fixed for its namespace's level.
 // It returns standard input, read once here and replayed to the fix.
 func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, error) {
-	changed := func(name string) bool { return r.flags.fs != nil && r.flags.fs.Changed(name) }
 	cfg, err := rollout.ConfigFor(r.flags.config, args)
 	if errors.Is(err, rollout.ErrConfigConflict) {
 		return nil, nil, usageError{err}
@@ -26,32 +25,21 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 	if err != nil {
 		return nil, nil, err
 	}
-	ro := rollout.NewTargets(cfg, changed("level"), changed("version"))
+	ro := rollout.NewTargets(cfg, r.flags.fs.Changed("level"), r.flags.fs.Changed("version"))
+	// The options again, now with the config's defaults under the flags.
+	var defaults *rollout.Layer
 	if cfg != nil {
-		f, d := r.flags, cfg.Defaults
-		s := fixers.OptionStrings{Level: f.level, Version: f.version, Fixers: f.only, Skip: f.skip, RunAsUser: f.runAsUser, WritablePaths: f.writable}
-		if d.Level != "" && !changed("level") {
-			s.Level = d.Level
-		}
-		if d.Version != "" && !changed("version") {
-			s.Version = d.Version
-		}
-		if d.RunAsUser != "" && !changed("run-as-user") {
-			s.RunAsUser = d.RunAsUser
-		}
-		if d.WritablePaths != nil && !changed("writable-path") {
-			s.WritablePaths = d.WritablePaths
-		}
-		if d.Fixers != nil && !changed("fixers") {
-			s.Fixers = d.Fixers
-		}
-		if d.Skip != nil && !changed("skip") {
-			s.Skip = d.Skip
-		}
-		opts, err := fixers.ParseOptions(s)
-		if err != nil {
-			return nil, nil, usageError{fmt.Errorf("%v (with the defaults of %s)", err, cfg.Path)}
-		}
+		defaults = cfg.Defaults
+	}
+	settings, opts, err := rollout.Read(defaults, r.flags.layer())
+	if err != nil && cfg != nil {
+		err = fmt.Errorf("%v (with the defaults of %s)", err, cfg.Path)
+	}
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	r.settings = settings
+	if cfg != nil {
 		opts.ExemptionFor = cfg.ExemptionFor
 		opts.Images = cfg.Images
 		r.opts = opts

@@ -16,15 +16,18 @@ import (
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
 	"github.com/psafix/psafix/krm"
+	"github.com/psafix/psafix/rollout"
 )
 
 // run is one invocation over a set of paths.
 type run struct {
-	opts   *fixers.Options
-	flags  *flags
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	opts *fixers.Options
+	// settings are the options as written, flags over the config file (set by prepare).
+	settings rollout.Settings
+	flags    *flags
+	stdin    io.Reader
+	stdout   io.Writer
+	stderr   io.Writer
 
 	// check reports the violations of the files as they are and changes nothing.
 	check bool

@@ -1,0 +1,19 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/psafix/psafix/imagelock"
+	"github.com/psafix/psafix/rollout"
+)
+
+// TestResolveImagesUsage: the help of --resolve-images (written in rollout, which does not
+// link the registry client) names the lock file.
+func TestResolveImagesUsage(t *testing.T) {
+	for _, o := range rollout.Options {
+		if o.Flag == "resolve-images" && !strings.Contains(o.Usage, imagelock.FileName) {
+			t.Errorf("--resolve-images help does not name %s: %s", imagelock.FileName, o.Usage)
+		}
+	}
+}
