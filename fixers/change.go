@@ -38,7 +38,8 @@ type Change struct {
 	// Field is the field path of the change from the document's root, as KRM results
 	// write it: spec.template.spec.containers[0].securityContext.runAsUser,
 	// spec.template.metadata.annotations[container.apparmor.security.beta.kubernetes.io/app].
-	// For an item appended to a list it is the list; for a removed item, the item.
+	// For an item appended to a list or removed from it, the item (its index in the fixed
+	// file, in the original).
 	Field string
 	Op    Op
 	// Old is the value the field had, as compact JSON; empty when it had none. New is
@@ -82,6 +83,9 @@ func (c *Change) String() string {
 	field := strings.TrimPrefix(strings.TrimPrefix(c.Field, c.Scope), ".")
 	switch c.Op {
 	case OpAppend:
+		if i := strings.LastIndexByte(field, '['); i > 0 {
+			field = field[:i]
+		}
 		return field + ": added " + c.New
 	case OpRemove:
 		return field + ": removed " + c.Old
@@ -200,6 +204,19 @@ func (e *Editor) record(m *yaml.Node, path []string, item int, op Op, v kio.Valu
 		}
 	case OpAppend:
 		c.New = valueJSON(v)
+		// The item's index in the fixed file: after the list's items and those appended
+		// before it.
+		n := 0
+		if node != nil && node.Kind == yaml.SequenceNode {
+			n = len(node.Content)
+		}
+		prefix := c.Field + "["
+		for _, o := range p.changes {
+			if o.Op == OpAppend && strings.HasPrefix(o.Field, prefix) && !strings.Contains(o.Field[len(prefix):], ".") {
+				n++
+			}
+		}
+		c.Field += "[" + strconv.Itoa(n) + "]"
 	}
 	if at != nil {
 		c.Line, c.Column = at.Line, at.Column

@@ -26,6 +26,8 @@ type Result struct {
 	Workloads, Fixed int
 	// Remaining are the violations left at the target level after fixing.
 	Remaining []Report
+	// Warnings are the violations left at Options.WarnLevel that the target level allows.
+	Warnings []Report
 	// Notes tell about fixes the user should know of (a removed capability...).
 	Notes []Report
 	// Err is set when the file was not processed at all (invalid YAML, a template); the

@@ -50,6 +50,10 @@ type Owned struct {
 type Options struct {
 	Level   api.Level
 	Version api.Version
+	// WarnLevel, when set, is a level whose violations the fixed workloads are also
+	// checked for: those their target allows are Result.Warnings (a baseline run's what
+	// restricted would still refuse).
+	WarnLevel api.Level
 	// Fixers are the IDs of the fixers to run.
 	Fixers map[string]bool
 	// RunAsUser is the UID set where a pod has none; nil never sets one (platforms such as

@@ -102,6 +102,7 @@ func (e *Engine) remaining(res *Result, docs []*docState) {
 				res.Before = append(res.Before, bad)
 			} else {
 				res.Remaining = append(res.Remaining, ps.before...)
+				res.Warnings = append(res.Warnings, e.warnings(res.Path, ps)...)
 			}
 			if i >= len(ds.workloads) {
 				continue
@@ -125,8 +126,26 @@ func (e *Engine) remaining(res *Result, docs []*docState) {
 		}
 	}
 	sortReports(res.Remaining)
+	sortReports(res.Warnings)
 	sortReports(res.Notes)
 	sortReports(res.Before)
+}
+
+// warnings are the violations a fixed pod still has at Options.WarnLevel and not at its
+// target.
+func (e *Engine) warnings(path string, ps *podState) []Report {
+	warn := e.Opts.WarnLevel
+	if warn == "" || warn == ps.target.Level {
+		return nil
+	}
+	lv := api.LevelVersion{Level: warn, Version: ps.target.Version}
+	var out []Report
+	for _, r := range e.attributeAt(path, ps, lv, e.eval.Evaluate(lv, ps.meta, ps.spec)) {
+		if !hasFinding(ps.before, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func hasFinding(l []Report, r Report) bool {
@@ -154,10 +173,14 @@ func (e *Engine) passes(ps *podState) map[api.Level]bool {
 // about containers: PSA's detail names them all at once, so each container is evaluated
 // alone to find which checks it fails.
 func (e *Engine) attribute(path string, ps *podState) []Report {
-	if len(ps.failing) == 0 {
+	return e.attributeAt(path, ps, ps.lv(), ps.failing)
+}
+
+// attributeAt is attribute for the checks failing at lv.
+func (e *Engine) attributeAt(path string, ps *podState, lv api.LevelVersion, failing []Finding) []Report {
+	if len(failing) == 0 {
 		return nil
 	}
-	lv := ps.lv()
 	podOnly := ps.spec.DeepCopy()
 	podOnly.Containers, podOnly.InitContainers, podOnly.EphemeralContainers = nil, nil, nil
 	podLevel := map[policy.CheckID]Finding{}
@@ -188,7 +211,7 @@ func (e *Engine) attribute(path string, ps *podState) []Report {
 		out = append(out, r)
 	}
 	attributed := map[policy.CheckID]bool{}
-	for _, f := range ps.failing {
+	for _, f := range failing {
 		if pf, ok := podLevel[f.ID]; ok {
 			report(pf, podField(ps.w, f.ID), nil)
 			attributed[f.ID] = true
@@ -213,7 +236,7 @@ func (e *Engine) attribute(path string, ps *podState) []Report {
 			attributed[f.ID] = true
 		}
 	}
-	for _, f := range ps.failing {
+	for _, f := range failing {
 		if !attributed[f.ID] {
 			report(f, firstKey(ps.w.Spec), nil)
 		}

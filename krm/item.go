@@ -21,28 +21,12 @@ import (
 type function struct {
 	opts   *fixers.Options
 	engine *fixers.Engine
-	eval   *fixers.Evaluator
-	// checkOnly evaluates without fixing; restricted reports what a baseline run leaves
-	// for restricted (warnings).
-	checkOnly, restricted *fixers.Engine
 
 	// messages go to stderr: one line per error result.
 	messages []string
 	// violations are the errors left at the target level; failures the items psafix could
 	// not process.
 	violations, failures int
-}
-
-func (f *function) lv() api.LevelVersion {
-	return api.LevelVersion{Level: f.opts.Level, Version: f.opts.Version}
-}
-
-// noFixers is opts without any fixer at level: an engine that only evaluates.
-func noFixers(opts *fixers.Options, level api.Level) *fixers.Engine {
-	o := *opts
-	o.Level = level
-	o.Fixers = map[string]bool{}
-	return fixers.NewEngine(&o)
 }
 
 // itemInfo is what results say about an item: the resource and the file it came from.
@@ -128,62 +112,59 @@ func (f *function) item(rl *framework.ResourceList, i int) *yaml.RNode {
 	for _, b := range res.Bugs {
 		f.fail(rl, it, b.Message)
 	}
-	out, final := item, old
-	remaining, notes := res.Remaining, res.Notes
+	out := item
+	remaining, warnings, notes := res.Remaining, res.Warnings, res.Notes
 	if res.New != nil {
 		n, err := parseFixed(item, res.New)
 		if err != nil {
 			// The engine's result is not used: report what the item as it came fails.
 			f.fail(rl, it, "psafix bug: the fixed item does not round-trip, left unchanged: "+err.Error())
-			remaining, notes = f.checkOnlyEngine().FixFile(it.name, old).Remaining, nil
+			remaining, warnings, notes = asCame(res.Before), nil, nil
 		} else {
-			out, final = n, res.New
-			f.fixResults(rl, it, parseOne(old), parseOne(final))
+			out = n
+			f.fixResults(rl, it, res.Changes)
 		}
 	}
-	doc := parseOne(final)
 	for _, n := range notes {
 		msg := n.Message
 		if n.Container != "" {
 			msg = fmt.Sprintf("container %q: %s", n.Container, msg)
 		}
-		if w := findWorkload(doc, n); w != nil && w.Item >= 0 {
+		if strings.HasPrefix(n.Field, "items[") {
 			msg = n.Object + " " + msg
 		}
-		f.add(rl, it, framework.Info, msg, reportPath(doc, n), tags("", n.Fixer, ""))
+		f.add(rl, it, framework.Info, msg, n.Field, tags("", n.Fixer, ""))
 	}
 	reported := map[string]bool{}
 	for _, r := range remaining {
 		reported[r.Object+"\x00"+r.Container+"\x00"+string(r.Check)] = true
 		f.violations++
-		f.add(rl, it, framework.Error, reportMessage(doc, r), reportPath(doc, r), tags(string(r.Check), r.Fixer, string(f.opts.Level)))
+		f.add(rl, it, framework.Error, reportMessage(r), r.Field, tags(string(r.Check), r.Fixer, string(f.opts.Level)))
 		f.messages = append(f.messages, "psafix: "+f.stderrLine(it, r))
 	}
-	if f.opts.Level != api.LevelRestricted {
-		// What the target level allows but restricted does not: warnings.
-		for _, r := range f.restrictedEngine().FixFile(it.name, final).Remaining {
-			if reported[r.Object+"\x00"+r.Container+"\x00"+string(r.Check)] {
-				continue
-			}
-			r.Hint = restrictedHint(r.Check)
-			f.add(rl, it, framework.Warning, reportMessage(doc, r), reportPath(doc, r), tags(string(r.Check), r.Fixer, string(api.LevelRestricted)))
+	// What the target level allows but restricted does not: warnings.
+	for _, r := range warnings {
+		if reported[r.Object+"\x00"+r.Container+"\x00"+string(r.Check)] {
+			continue
 		}
+		r.Hint = restrictedHint(r.Check)
+		f.add(rl, it, framework.Warning, reportMessage(r), r.Field, tags(string(r.Check), r.Fixer, string(api.LevelRestricted)))
 	}
 	return out
 }
 
-func (f *function) checkOnlyEngine() *fixers.Engine {
-	if f.checkOnly == nil {
-		f.checkOnly = noFixers(f.opts, f.opts.Level)
+// asCame turns the violations of an item as it came (Result.Before) into what a run without
+// fixers reports of it.
+func asCame(before []fixers.Report) []fixers.Report {
+	out := make([]fixers.Report, 0, len(before))
+	for _, r := range before {
+		if r.Fixer != "" {
+			r.Hint, _ = fixers.Hint(r.Check, nil)
+		}
+		r.Fixable = false
+		out = append(out, r)
 	}
-	return f.checkOnly
-}
-
-func (f *function) restrictedEngine() *fixers.Engine {
-	if f.restricted == nil {
-		f.restricted = noFixers(f.opts, api.LevelRestricted)
-	}
-	return f.restricted
+	return out
 }
 
 func restrictedHint(id policy.CheckID) string {

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strings"
 
+	"k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	kykio "sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -223,5 +224,9 @@ func resultsNode(prev *yaml.RNode, results framework.Results) (*yaml.RNode, erro
 
 // newFunction prepares a run over the items of one ResourceList.
 func newFunction(opts *fixers.Options) *function {
-	return &function{opts: opts, engine: fixers.NewEngine(opts), eval: fixers.NewEvaluator()}
+	if opts.Level != api.LevelRestricted {
+		// What the level allows and restricted does not is reported as warnings.
+		opts.WarnLevel = api.LevelRestricted
+	}
+	return &function{opts: opts, engine: fixers.NewEngine(opts)}
 }
