@@ -225,3 +225,25 @@ func totalSize(files [][]byte) int64 {
 }
 
 func avgSize(docs [][]byte) int64 { return totalSize(docs) / int64(len(docs)) }
+
+// BenchmarkOneLineList fixes a JSON List of pods written on one line (as "jq -c" writes it)
+// and its pretty-printed twin: time must grow with the input, so the one-line file may take
+// at most a few times its twin (issue: position lookups once walked each line from its
+// start, which made the one-line file quadratic).
+func BenchmarkOneLineList(b *testing.B) {
+	engine := fixers.NewEngine(fixers.DefaultOptions())
+	for _, pods := range []int{250, 1000} {
+		for _, c := range []struct{ name, indent string }{{"one-line", ""}, {"pretty", "  "}} {
+			b.Run(c.name+"/"+strconv.Itoa(pods), func(b *testing.B) {
+				data := kiotest.PodList(pods, c.indent)
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					if res := engine.FixFile("list.json", data); res.Err != nil || !res.Changed() {
+						b.Fatalf("the list does not fix: %v", res.Err)
+					}
+				}
+				b.ReportMetric(float64(pods*b.N)/b.Elapsed().Seconds(), "pods/s")
+			})
+		}
+	}
+}

@@ -72,6 +72,9 @@ func FuzzSplit(f *testing.F) {
 		if !bytes.Equal(src.Bytes(), data) {
 			t.Fatalf("Source.Bytes() != input")
 		}
+		if len(data) <= 512 {
+			checkPositions(t, data)
+		}
 	})
 }
 

@@ -2,6 +2,7 @@ package kio
 
 import (
 	"bytes"
+	"sort"
 	"unicode/utf8"
 )
 
@@ -16,6 +17,11 @@ type Source struct {
 	EOL string
 	// lineStart[i] is the offset of line i+1.
 	lineStart []int
+	// wide[i] is the offset of the i-th character of more than one byte, and extra[i] the
+	// bytes beyond one that the characters up to and including it take: with them a column
+	// becomes an offset (and back) by a binary search instead of a walk from the line's
+	// start, which made a file written on one line quadratic. Both are empty for ASCII text.
+	wide, extra []int32
 }
 
 // NewSource indexes data. A leading BOM is stripped from Data and remembered.
@@ -45,6 +51,7 @@ func NewSource(data []byte) *Source {
 		}
 		off = i + 1
 	}
+	s.indexWide()
 	// A file that mixes endings gets whichever it uses most; ties go to LF.
 	if crlf > lf {
 		s.EOL = "\r\n"
@@ -113,21 +120,87 @@ func (s *Source) LineOf(off int) int {
 	return lo
 }
 
-// Offset converts a yaml.v3 position (1-based line, 1-based column counted in characters)
-// to a byte offset.
-func (s *Source) Offset(line, col int) int {
-	off := s.LineStart(line)
-	end := s.LineEnd(line)
-	for c := 1; c < col && off < end; c++ {
-		_, n := utf8.DecodeRune(s.Data[off:end])
-		off += n
+// indexWide records the characters of more than one byte. A byte that is not valid UTF-8
+// counts as one character of one byte, as utf8.DecodeRune reads it; a valid multi-byte
+// character holds no ASCII byte, so it never spans a line break.
+func (s *Source) indexWide() {
+	data := s.Data
+	var extra int32
+	for i := 0; i < len(data); {
+		if data[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		_, n := utf8.DecodeRune(data[i:])
+		if n > 1 {
+			extra += int32(n - 1)
+			s.wide = append(s.wide, int32(i))
+			s.extra = append(s.extra, extra)
+		}
+		i += n
 	}
-	return off
+}
+
+// extraBefore returns the extra bytes of the wide characters that start before off.
+func (s *Source) extraBefore(off int) int {
+	k := sort.Search(len(s.wide), func(i int) bool { return int(s.wide[i]) >= off })
+	if k == 0 {
+		return 0
+	}
+	return int(s.extra[k-1])
+}
+
+// Offset converts a yaml.v3 position (1-based line, 1-based column counted in characters)
+// to a byte offset (at most the line's end).
+func (s *Source) Offset(line, col int) int {
+	start, end := s.LineStart(line), s.LineEnd(line)
+	if col < 1 {
+		col = 1
+	}
+	if len(s.wide) == 0 {
+		return min(start+col-1, end)
+	}
+	// The wide characters of the line before the target are those whose character index
+	// on the line (offset minus start minus the extra bytes before it on the line) is below
+	// col-1; that index grows with the offset, so a binary search finds them.
+	lo := sort.Search(len(s.wide), func(i int) bool { return int(s.wide[i]) >= start })
+	base := 0
+	if lo > 0 {
+		base = int(s.extra[lo-1])
+	}
+	hi := sort.Search(len(s.wide), func(i int) bool { return int(s.wide[i]) >= end })
+	k := lo + sort.Search(hi-lo, func(i int) bool {
+		j := lo + i
+		before := base
+		if j > 0 {
+			before = int(s.extra[j-1])
+		}
+		return int(s.wide[j])-start-(before-base) >= col-1
+	})
+	extra := 0
+	if k > 0 {
+		extra = int(s.extra[k-1]) - base
+	}
+	return min(start+col-1+extra, end)
 }
 
 // Column converts a byte offset to a 1-based character column on its line.
 func (s *Source) Column(off int) int {
-	return utf8.RuneCount(s.Data[s.LineStart(s.LineOf(off)):off]) + 1
+	start := s.LineStart(s.LineOf(off))
+	if len(s.wide) == 0 {
+		return off - start + 1
+	}
+	extra := s.extraBefore(off) - s.extraBefore(start)
+	// A wide character cut by off counts one character per byte before off, as
+	// utf8.RuneCount reads the cut bytes.
+	k := sort.Search(len(s.wide), func(i int) bool { return int(s.wide[i]) >= off })
+	if k > 0 && int(s.wide[k-1]) >= start {
+		_, n := utf8.DecodeRune(s.Data[s.wide[k-1]:])
+		if cut := int(s.wide[k-1]) + n - off; cut > 0 {
+			extra -= n - 1
+		}
+	}
+	return off - start - extra + 1
 }
 
 // isBlankOrComment reports whether a line holds nothing but white space or a comment.

@@ -2,6 +2,7 @@ package kio
 
 import (
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -33,5 +34,47 @@ func TestNewSource(t *testing.T) {
 		if diff := cmp.Diff(tt.lines, lines); diff != "" {
 			t.Errorf("%q: lines (-want +got):\n%s", tt.text, diff)
 		}
+	}
+}
+
+// walkOffset and walkColumn are the plain definitions of Offset and Column: a walk over the
+// characters from the line's start.
+func walkOffset(s *Source, line, col int) int {
+	off, end := s.LineStart(line), s.LineEnd(line)
+	for c := 1; c < col && off < end; c++ {
+		_, n := utf8.DecodeRune(s.Data[off:end])
+		off += n
+	}
+	return off
+}
+
+func walkColumn(s *Source, off int) int {
+	return utf8.RuneCount(s.Data[s.LineStart(s.LineOf(off)):off]) + 1
+}
+
+// checkPositions compares Offset and Column with the walks at every line, column and offset.
+func checkPositions(t *testing.T, data []byte) {
+	t.Helper()
+	s := NewSource(data)
+	for line := 1; line <= s.Lines(); line++ {
+		for col := 1; col <= len(s.Line(line))+2; col++ {
+			if got, want := s.Offset(line, col), walkOffset(s, line, col); got != want {
+				t.Fatalf("%q: Offset(%d, %d) = %d, want %d", data, line, col, got, want)
+			}
+		}
+	}
+	for off := 0; off <= len(s.Data); off++ {
+		if got, want := s.Column(off), walkColumn(s, off); got != want {
+			t.Fatalf("%q: Column(%d) = %d, want %d", data, off, got, want)
+		}
+	}
+}
+
+func TestPositions(t *testing.T) {
+	for _, text := range []string{
+		"", "a", "a: b\nc: d\n", "é", "aé\nbé c\n", "ü: ☕ 🍰\r\n  x: ✓\n",
+		"\xff\xfe a\n\xe2\x82 b\né\xe2\x82\xac", "x\xe2\x82\xac\xe2", "\xef\xbb\xbf☕\n☕",
+	} {
+		checkPositions(t, []byte(text))
 	}
 }

@@ -4,6 +4,7 @@
 package kiotest
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"os"
@@ -422,4 +423,49 @@ func initContainer(r *rand.Rand, img string, compliant, partial bool) mapping {
 		c = append(c, kv{k: "securityContext", v: sc})
 	}
 	return c
+}
+
+// PodList returns a List of n Pods as JSON: on one line, as "jq -c" writes it, when indent
+// is "", else pretty-printed with indent (as "jq ." or "jq --tab"). The pods need fixing;
+// each carries a non-ASCII annotation, so that positions are counted in characters.
+func PodList(n int, indent string) []byte {
+	items := make([]any, n)
+	for i := range items {
+		containers := []any{map[string]any{
+			"name":  "app",
+			"image": fmt.Sprintf("registry.example.com/team-%02d/app:%d.%d", i%40, i%7, i%13),
+			"ports": []any{map[string]any{"containerPort": 8080, "name": "http"}},
+			"env":   []any{map[string]any{"name": "MODE", "value": "café ☕"}},
+		}}
+		if i%2 == 0 {
+			containers = append(containers, map[string]any{
+				"name":            "sidecar",
+				"image":           "registry.example.com/proxy:1.2",
+				"securityContext": map[string]any{"runAsNonRoot": true},
+			})
+		}
+		items[i] = map[string]any{
+			"apiVersion": "v1",
+			"kind":       "Pod",
+			"metadata": map[string]any{
+				"name":        fmt.Sprintf("pod-%05d", i),
+				"namespace":   fmt.Sprintf("ns-%02d", i%10),
+				"labels":      map[string]any{"app": fmt.Sprintf("app-%d", i%50)},
+				"annotations": map[string]any{"description": "Ünïcödé déscription ✓"},
+			},
+			"spec": map[string]any{"containers": containers},
+		}
+	}
+	list := map[string]any{"apiVersion": "v1", "kind": "List", "items": items}
+	var b []byte
+	var err error
+	if indent == "" {
+		b, err = json.Marshal(list)
+	} else {
+		b, err = json.MarshalIndent(list, "", indent)
+	}
+	if err != nil {
+		panic(err)
+	}
+	return append(b, '\n')
 }
