@@ -39,6 +39,9 @@ type Report struct {
 	// Accepted is the reason the object gives for accepting this violation
 	// (psafix.dev/accept), empty when it does not.
 	Accepted string
+	// Start and End are the byte range of the object in the original file (BOM excluded),
+	// set on a Fixable report: the edits of its fix are those of its document in that range.
+	Start, End int
 }
 
 func (r Report) String() string {
@@ -117,9 +120,11 @@ func (e *Engine) remaining(res *Result, docs []*docState) {
 				sum.Remaining = append(sum.Remaining, r.Check)
 			}
 			res.Pods = append(res.Pods, sum)
+			start, end := ds.doc.Span(orig.w.Object)
 			for _, b := range orig.before {
 				if b.Fixable = !hasFinding(ps.before, b); b.Fixable {
 					b.Hint = "fixable: psafix --write (" + b.Fixer + " fixer)"
+					b.Start, b.End = start, end
 				}
 				res.Before = append(res.Before, b)
 			}

@@ -326,6 +326,30 @@ func isEmptyFlow(n *yaml.Node) bool {
 	return (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && len(n.Content) == 0
 }
 
+// Span returns the byte range of an object of the document: the whole segment for the
+// root, else from the node's start to the start of the node that follows it (the next item
+// of a List) or the segment's end. Every edit of the object starts in that range.
+func (d *Document) Span(n *yaml.Node) (start, end int) {
+	d.index()
+	if n == d.Root || d.parentOf(n) == nil {
+		return d.Seg.Start, d.Seg.End
+	}
+	start, end = d.Src.LineStart(d.StartLine(n)), d.Seg.End
+	if d.inFlow(n) {
+		start = d.start(n)
+	}
+	for p := n; p != nil; p = d.parentOf(p) {
+		if f := d.following(p); f != nil {
+			end = d.Src.LineStart(d.StartLine(f))
+			if d.inFlow(f) {
+				end = d.start(f)
+			}
+			break
+		}
+	}
+	return start, end
+}
+
 // lastDescendant returns the last node of n's subtree in document order.
 func (d *Document) lastDescendant(n *yaml.Node) *yaml.Node {
 	i := d.pos[n]
