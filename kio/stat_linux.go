@@ -31,6 +31,16 @@ func idOf(info os.FileInfo) (fileID, time.Time, bool) {
 	return id, changed, true
 }
 
+// FileKey identifies the file info describes (its device and inode), so that one file
+// reached by two paths is known as one; nil where that cannot be told.
+func FileKey(info os.FileInfo) any {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	return [2]uint64{uint64(st.Dev), uint64(st.Ino)}
+}
+
 // durable makes f's content and metadata durable before it is renamed over the old file.
 // Concurrent writers share one syncfs(2) per file system (a group commit, as a database log
 // does) instead of one fsync each, which is a journal commit and a disk cache flush per file:

@@ -28,11 +28,16 @@ type Snapshot struct {
 // clock of an NFS server).
 var racyWindow = 2 * time.Second // a variable for the tests
 
-// ErrTooLarge is a file over the size ReadFile was given; it is not read.
+// ErrTooLarge is a file over the size ReadFile was given; it is not read beyond that size.
 var ErrTooLarge = errors.New("file too large")
 
-// ReadFile reads a file with one read where its size is known, and refuses, unread, a file
-// larger than max bytes.
+// ErrNotRegular is a named pipe, socket or device that ReadRegular was given: it is not read
+// (a FIFO would block until something writes to it, a device may never end).
+var ErrNotRegular = errors.New("not a regular file")
+
+// ReadFile reads a file with one read where its size is known, and refuses a file larger
+// than max bytes: by its size, unread, or, when it has none (a pipe, a device such as
+// /dev/zero) or grows while read, after max+1 bytes.
 func ReadFile(path string, max int64) (Snapshot, error) {
 	return ReadFileBuffer(path, max, nil)
 }
@@ -40,8 +45,25 @@ func ReadFile(path string, max int64) (Snapshot, error) {
 // ReadFileBuffer is ReadFile reading into buf when it has room, so that a caller done with
 // the bytes before the next file can reuse one buffer.
 func ReadFileBuffer(path string, max int64, buf []byte) (Snapshot, error) {
+	return readFile(path, max, buf, false)
+}
+
+// ReadRegular is ReadFileBuffer for a file found by walking a tree: it opens without
+// blocking and reads only a regular file (ErrNotRegular otherwise), so that a FIFO that
+// replaced a file after the walk cannot make psafix wait forever.
+func ReadRegular(path string, max int64, buf []byte) (Snapshot, error) {
+	return readFile(path, max, buf, true)
+}
+
+func readFile(path string, max int64, buf []byte, regular bool) (Snapshot, error) {
 	start := time.Now()
-	f, err := os.Open(path)
+	var f *os.File
+	var err error
+	if regular {
+		f, err = openNonblock(path)
+	} else {
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -49,6 +71,9 @@ func ReadFileBuffer(path string, max int64, buf []byte) (Snapshot, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return Snapshot{}, err
+	}
+	if regular && !info.Mode().IsRegular() {
+		return Snapshot{}, ErrNotRegular
 	}
 	if info.Size() > max {
 		return Snapshot{}, ErrTooLarge
@@ -62,6 +87,9 @@ func ReadFileBuffer(path string, max int64, buf []byte) (Snapshot, error) {
 	for {
 		n, err := f.Read(data[len(data):cap(data)])
 		data = data[:len(data)+n]
+		if int64(len(data)) > max {
+			return Snapshot{}, ErrTooLarge
+		}
 		if err == io.EOF {
 			break
 		}

@@ -191,12 +191,20 @@ func tags(check, fixer, level string) map[string]string {
 func (f *function) summary() string {
 	var parts []string
 	if f.violations > 0 {
-		parts = append(parts, fmt.Sprintf("%d violations remain at %s", f.violations, f.opts.Level))
+		parts = append(parts, fmt.Sprintf("%s at %s", count(f.violations, "violation remains", "violations remain"), f.opts.Level))
 	}
 	if f.failures > 0 {
-		parts = append(parts, fmt.Sprintf("%d items could not be processed", f.failures))
+		parts = append(parts, count(f.failures, "item", "items")+" could not be processed")
 	}
 	return "psafix: " + strings.Join(parts, ", ")
+}
+
+// count says "1 item" or "2 items".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func (f *function) stderrLine(it *itemInfo, r fixers.Report) string {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"runtime/debug"
 	"strings"
 
 	"k8s.io/pod-security-admission/api"
@@ -37,6 +38,10 @@ const (
 )
 
 var bom = []byte("\xef\xbb\xbf")
+
+// MaxInput is the largest ResourceList Run reads: a function's input is held in memory
+// whole, and an endless stream must not make it grow without bound.
+const MaxInput = 256 << 20
 
 // IsResourceList reports whether data is one YAML document holding a KRM ResourceList
 // (kind: ResourceList, apiVersion: config.kubernetes.io/...): what kustomize and kpt send a
@@ -130,10 +135,22 @@ func normalize(data []byte) []byte {
 // target level, 1 when violations remain (each told on stderr too, for kustomize shows only
 // that) or the functionConfig is bad (the items then pass through untouched), 2 when stdin
 // is not a ResourceList.
-func Run(stdin io.Reader, stdout, stderr io.Writer) int {
-	data, err := io.ReadAll(stdin)
+func Run(stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	// Any panic is a psafix bug: it becomes an error (the documented exit 1), and nothing
+	// has been written, as the output is written whole at the end.
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "psafix bug: %v: nothing written; please report it with the ResourceList\n%s", p, debug.Stack())
+			code = ExitFindings
+		}
+	}()
+	data, err := io.ReadAll(io.LimitReader(stdin, MaxInput+1))
 	if err != nil {
 		fmt.Fprintf(stderr, "psafix: cannot read standard input: %v\n", err)
+		return ExitError
+	}
+	if len(data) > MaxInput {
+		fmt.Fprintf(stderr, "psafix: standard input is larger than %d MiB: not read\n", MaxInput>>20)
 		return ExitError
 	}
 	if ok, err := probe(data); !ok {
@@ -158,6 +175,17 @@ func Run(stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "psafix: cannot read the ResourceList: %v\n", err)
 		return ExitError
+	}
+	// Lines in kyaml's nodes count from the list without the separator normalize dropped.
+	lineOffset := 0
+	if loc := leadingSeparator.FindIndex(bytes.TrimPrefix(data, bom)); loc != nil {
+		lineOffset = bytes.Count(bytes.TrimPrefix(data, bom)[:loc[1]], []byte("\n"))
+	}
+	for i, item := range items {
+		if err := checkShape(item, i, lineOffset); err != nil {
+			fmt.Fprintf(stderr, "psafix: cannot read the ResourceList: %v\n", err)
+			return ExitError
+		}
 	}
 	rl := &framework.ResourceList{Items: items, FunctionConfig: rw.FunctionConfig}
 

@@ -34,7 +34,15 @@ const (
 type usageError struct{ error }
 
 // Main runs psafix with args (without the program name) and returns the exit code.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (exit int) {
+	// The workers recover their own panics; one anywhere else ends the run as a psafix bug.
+	// Files are written atomically, so those already written are whole.
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "psafix bug: %v%s; please report it\n", p, panicSite())
+			exit = ExitError
+		}
+	}()
 	code := ExitOK
 	root := newRoot(stdin, stdout, stderr, &code)
 	root.SetArgs(args)

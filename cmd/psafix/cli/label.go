@@ -125,6 +125,10 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 	r.stdin = bytes.NewReader(sv.stdin)
 	manifests, changedManifests, changedFiles := 0, 0, 0
 	for _, in := range sv.inputs {
+		if in.note != "" {
+			fmt.Fprintf(r.stderr, "%s: %s\n", in.path, in.note)
+			continue
+		}
 		if in.err != nil || failed[in.path] {
 			if !r.flags.write && !r.flags.diff && !r.flags.list && in.err == nil {
 				if data, err := r.read(in); err == nil {

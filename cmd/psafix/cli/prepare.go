@@ -64,7 +64,7 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 	process(inputs, r.flags.jobs, func(in input) []*rollout.Manifest {
 		var data []byte
 		switch {
-		case in.err != nil:
+		case in.err != nil || in.note != "":
 			return nil
 		case in.stdin:
 			data = stdin
@@ -72,7 +72,11 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 			// The bytes are dropped once scanned: one buffer per worker serves every file.
 			buf := scanBuffers.Get().(*[]byte)
 			defer scanBuffers.Put(buf)
-			snap, err := kio.ReadFileBuffer(in.path, r.flags.maxSize, *buf)
+			read := kio.ReadFileBuffer
+			if in.walked {
+				read = kio.ReadRegular
+			}
+			snap, err := read(in.path, r.flags.maxSize, *buf)
 			if err != nil {
 				return nil
 			}

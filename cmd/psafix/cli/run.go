@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"unicode/utf8"
 
@@ -35,8 +36,10 @@ type run struct {
 	tally             tally
 	all               collected
 	printed, openLine bool
-	progress          bool
-	total             int
+	// stdinRest is what standard input holds beyond --max-size, once it was found larger.
+	stdinRest io.Reader
+	progress  bool
+	total     int
 }
 
 // input is one file to process.
@@ -46,6 +49,10 @@ type input struct {
 	err   error // a walk error to report in order
 	// chart marks a Helm chart's folder: rendered and checked as a whole (package chart).
 	chart bool
+	// walked: found in a folder, so read only if it is a regular file; note: skipped, with
+	// this note (a FIFO met in a walk).
+	walked bool
+	note   string
 }
 
 const stdinName = "<stdin>"
@@ -57,14 +64,14 @@ func (r *run) main(args []string) (int, error) {
 		// default mode: check, --diff and --list treat it as a manifest, and --write refuses
 		// stdin below without waiting for it.
 		if !r.check && !r.flags.write && !r.flags.diff && !r.flags.list {
-			data, err := io.ReadAll(r.stdin)
+			data, err := io.ReadAll(io.LimitReader(r.stdin, krm.MaxInput+1))
 			if err != nil {
 				return ExitError, err
 			}
-			if krm.IsResourceList(data) {
+			if len(data) <= krm.MaxInput && krm.IsResourceList(data) {
 				return krm.Run(bytes.NewReader(data), r.stdout, r.stderr), nil
 			}
-			r.stdin = bytes.NewReader(data)
+			r.stdin = io.MultiReader(bytes.NewReader(data), r.stdin)
 		}
 		args = []string{"-"}
 	}
@@ -142,7 +149,9 @@ func (r *run) reportOut() io.Writer {
 	return r.stderr
 }
 
-// collect expands directories into the manifest files below them, in lexical order.
+// collect expands directories into the manifest files below them, in lexical order. Each
+// file is named by its own path, never by a link to it, and is collected once, however many
+// links and overlapping arguments reach it.
 func (r *run) collect(args []string) ([]input, error) {
 	var out []input
 	charts := map[string]bool{}
@@ -152,6 +161,22 @@ func (r *run) collect(args []string) ([]input, error) {
 			out = append(out, input{path: dir, chart: true})
 		}
 	}
+	seen := map[any]bool{}
+	add := func(in input) {
+		if in.err == nil && !in.stdin && in.note == "" {
+			if st, err := os.Stat(in.path); err == nil {
+				key := kio.FileKey(st)
+				if key == nil {
+					key, _ = filepath.Abs(in.path)
+				}
+				if seen[key] {
+					return
+				}
+				seen[key] = true
+			}
+		}
+		out = append(out, in)
+	}
 	for _, a := range args {
 		if a == "-" {
 			out = append(out, input{path: stdinName, stdin: true})
@@ -159,7 +184,7 @@ func (r *run) collect(args []string) ([]input, error) {
 		}
 		st, err := os.Stat(a)
 		if err != nil {
-			out = append(out, input{path: a, err: err})
+			add(input{path: a, err: err})
 			continue
 		}
 		if root, ok := chart.Root(a); ok {
@@ -168,13 +193,16 @@ func (r *run) collect(args []string) ([]input, error) {
 			continue
 		}
 		if !st.IsDir() {
-			out = append(out, input{path: a})
+			// Named on the command line: a pipe or a device is read too (psafix <(helm
+			// template ...)), up to --max-size.
+			p, err := resolveLink(a)
+			add(input{path: p, err: err})
 			continue
 		}
 		found := 0
 		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
-				out = append(out, input{path: p, err: err})
+				add(input{path: p, err: err})
 				return nil
 			}
 			name := d.Name()
@@ -192,15 +220,29 @@ func (r *run) collect(args []string) ([]input, error) {
 			switch strings.ToLower(filepath.Ext(name)) {
 			case ".yaml", ".yml", ".json":
 				found++
-				if d.Type()&fs.ModeSymlink != 0 {
+				mode := d.Type()
+				if mode&fs.ModeSymlink != 0 {
 					// A link is followed only to a file inside the tree being walked:
 					// --write must never reach outside what the user named.
-					if err := insideTree(a, p); err != nil {
-						out = append(out, input{path: p, err: err})
+					target, err := insideTree(a, p)
+					if err != nil {
+						add(input{path: p, err: err})
 						return nil
 					}
+					if p, err = resolveLink(p); err != nil {
+						add(input{path: p, err: err})
+						return nil
+					}
+					if st, err := os.Stat(target); err == nil {
+						mode = st.Mode().Type()
+					}
 				}
-				out = append(out, input{path: p})
+				if mode&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice|fs.ModeIrregular) != 0 {
+					// Reading a FIFO would wait for a writer, and a device may never end.
+					add(input{path: p, note: fileType(mode) + ", not a regular file: skipped"})
+					return nil
+				}
+				add(input{path: p, walked: true})
 			}
 			return nil
 		})
@@ -214,24 +256,69 @@ func (r *run) collect(args []string) ([]input, error) {
 	return out, nil
 }
 
-// insideTree checks that the symlink p resolves to a regular file below root.
-func insideTree(root, p string) error {
+// fileType names what a file that is not a regular one is.
+func fileType(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
+	case mode&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
+}
+
+// insideTree checks that the symlink p resolves to a file below root, and returns it.
+func insideTree(root, p string) (string, error) {
 	target, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		return err
+		return "", err
 	}
 	rootAbs, err := filepath.EvalSymlinks(root)
 	if err != nil {
-		return err
+		return "", err
 	}
 	rel, err := filepath.Rel(rootAbs, target)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return fmt.Errorf("symlink to %s, outside %s: not followed", target, root)
+		return "", fmt.Errorf("symlink to %s, outside %s: not followed", target, root)
 	}
-	if st, err := os.Stat(target); err != nil || !st.Mode().IsRegular() {
-		return fmt.Errorf("symlink to %s, not a regular file: not followed", target)
+	if st, err := os.Stat(target); err != nil || st.IsDir() {
+		return "", fmt.Errorf("symlink to %s, not a file: not followed", target)
 	}
-	return nil
+	return target, nil
+}
+
+// resolveLink returns the file a symlink p leads to, named from p's folder as the user named
+// p (k8s/web.yaml -> base/web.yaml is k8s/base/web.yaml), so that diffs and messages name
+// the file that changes, never the link; p itself when it is no link.
+func resolveLink(p string) (string, error) {
+	orig := p
+	for range 40 {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return orig, err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			// Folders that are links themselves make ".." in a link's target mean another
+			// folder than it says: then the real path, absolute.
+			a, errA := os.Stat(orig)
+			b, errB := os.Stat(p)
+			if errA == nil && errB == nil && !os.SameFile(a, b) {
+				return filepath.EvalSymlinks(orig)
+			}
+			return p, nil
+		}
+		t, err := os.Readlink(p)
+		if err != nil {
+			return orig, err
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(p), t)
+		}
+		p = filepath.Clean(t)
+	}
+	return orig, errors.New("too many levels of symbolic links")
 }
 
 func (r *run) read(in input) ([]byte, error) {
@@ -241,10 +328,24 @@ func (r *run) read(in input) ([]byte, error) {
 
 // snapshot reads an input once, with what WriteFile needs to replace it safely.
 func (r *run) snapshot(in input) (kio.Snapshot, error) {
+	if in.note != "" {
+		return kio.Snapshot{}, kio.ErrNotRegular // skipped in the walk: never opened
+	}
 	if in.stdin {
-		// All of it: a pipeline must get back what it sent, even when psafix skips it.
-		data, err := io.ReadAll(r.stdin)
+		// Up to --max-size and one byte: an endless stream (/dev/zero) must not fill the
+		// memory. What is not read stays in stdinRest, so that the default mode can pass
+		// it all through: a pipeline gets back what it sent, even when psafix skips it.
+		data, err := io.ReadAll(io.LimitReader(r.stdin, r.flags.maxSize+1))
+		if err == nil && int64(len(data)) > r.flags.maxSize {
+			if r.stdinRest == nil {
+				r.stdinRest = r.stdin
+			}
+			err = kio.ErrTooLarge
+		}
 		return kio.Snapshot{Data: data}, err
+	}
+	if in.walked {
+		return kio.ReadRegular(in.path, r.flags.maxSize, nil)
 	}
 	return kio.ReadFile(in.path, r.flags.maxSize)
 }
@@ -258,6 +359,9 @@ func (r *run) fix(engine *fixers.Engine, in input) (*fixers.Result, kio.Snapshot
 	if in.chart {
 		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Skip: true, Msg: "a Helm chart (Chart.yaml): skipped; check its rendered manifests (helm template CHART | psafix check -)"}}, kio.Snapshot{}
 	}
+	if in.note != "" {
+		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Skip: true, Msg: in.note}}, kio.Snapshot{}
+	}
 	snap, err := r.snapshot(in)
 	return r.fixRead(engine, in, snap.Data, err), snap
 }
@@ -266,8 +370,13 @@ func (r *run) fix(engine *fixers.Engine, in input) (*fixers.Result, kio.Snapshot
 func (r *run) fixRead(engine *fixers.Engine, in input, data []byte, err error) *fixers.Result {
 	tooLarge := &fixers.FileError{Path: in.path, Msg: fmt.Sprintf("larger than --max-size (%d bytes): skipped", r.flags.maxSize)}
 	switch {
+	case err == kio.ErrTooLarge && in.stdin:
+		// Passed through whole in the default mode: what was read, then the rest (emit).
+		return &fixers.Result{Path: in.path, Old: data, Err: tooLarge}
 	case err == kio.ErrTooLarge:
 		return &fixers.Result{Path: in.path, Err: tooLarge}
+	case err == kio.ErrNotRegular:
+		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Msg: "not a regular file (replaced since the walk?): skipped"}}
 	case err != nil:
 		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Msg: errMsg(err)}}
 	case int64(len(data)) > r.flags.maxSize:
@@ -314,9 +423,16 @@ type outcome struct {
 	writeErr error
 }
 
-func (r *run) work(engine *fixers.Engine, in input) *outcome {
+func (r *run) work(engine *fixers.Engine, in input) (o *outcome) {
+	// A panic is a psafix bug: the file is reported and left untouched, and the run goes on.
+	defer func() {
+		if p := recover(); p != nil {
+			o = &outcome{Result: &fixers.Result{Path: in.path, Err: bugError(in.path, p)}}
+		}
+	}()
+	testHook(in.path)
 	res, snap := r.fix(engine, in)
-	o := &outcome{Result: res, snap: snap}
+	o = &outcome{Result: res, snap: snap}
 	if r.check || res.Err != nil || !res.Changed() {
 		return o
 	}
@@ -328,8 +444,41 @@ func (r *run) work(engine *fixers.Engine, in input) *outcome {
 
 // finish writes a changed file: on the workers, outside the CPU limit (see process).
 func (r *run) finish(o *outcome) {
+	defer func() {
+		if p := recover(); p != nil {
+			o.writeErr = bugError(o.Path, p)
+		}
+	}()
 	if r.flags.write && !r.check && o.Err == nil && o.Changed() {
 		o.writeErr = kio.WriteFile(o.Path, o.snap, o.New)
+	}
+}
+
+// testHook runs before a file is fixed; a test makes it panic.
+var testHook = func(path string) {}
+
+// bugError reports a panic met while handling path: a psafix bug, with the function it
+// happened in, for the bug report.
+func bugError(path string, p any) error {
+	return &fixers.FileError{Path: path, Msg: fmt.Sprintf("psafix bug: %v%s: file left untouched; please report it with the file", p, panicSite())}
+}
+
+// panicSite names the function that panicked, as " (in pkg.Func at file:line)"; it is called
+// from a deferred recover, so the first frame outside the runtime after gopanic is it.
+func panicSite() string {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	afterPanic := false
+	for {
+		f, more := frames.Next()
+		if f.Function == "runtime.gopanic" {
+			afterPanic = true
+		} else if afterPanic && !strings.HasPrefix(f.Function, "runtime.") {
+			return fmt.Sprintf(" (in %s at %s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return ""
+		}
 	}
 }
 
@@ -357,6 +506,14 @@ func (r *run) emit(o *outcome) {
 		if !r.check && !r.flags.write && !r.flags.diff && !r.flags.list && res.Old != nil {
 			// Pass the file through untouched, so a pipeline loses nothing.
 			r.out(res.Old)
+			if res.Path == stdinName && r.stdinRest != nil {
+				w := &lastByte{w: r.stdout}
+				io.Copy(w, r.stdinRest)
+				r.stdinRest = nil
+				if w.n > 0 {
+					r.openLine = w.last != '\n'
+				}
+			}
 		}
 		return
 	}
@@ -430,6 +587,22 @@ func (r *run) emit(o *outcome) {
 		}
 		r.out(out)
 	}
+}
+
+// lastByte is a writer that remembers the last byte written.
+type lastByte struct {
+	w    io.Writer
+	n    int64
+	last byte
+}
+
+func (l *lastByte) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	if n > 0 {
+		l.n += int64(n)
+		l.last = p[n-1]
+	}
+	return n, err
 }
 
 // report prints one finding or note in the chosen format (json and sarif collect them for

@@ -48,3 +48,32 @@ func TestUnwrittenCounts(t *testing.T) {
 		t.Errorf("read-only file changed:\n%s", got)
 	}
 }
+
+// TestPanicIsABug: a panic while a worker handles a file is reported as a psafix bug with
+// exit 2, that file is left untouched, and the others are still written whole.
+func TestPanicIsABug(t *testing.T) {
+	dir := t.TempDir()
+	pod := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: b\n"
+	boom, good := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")
+	for _, p := range []string{boom, good} {
+		if err := os.WriteFile(p, []byte(pod), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testHook = func(path string) {
+		if path == boom {
+			panic("boom")
+		}
+	}
+	defer func() { testHook = func(string) {} }()
+	_, report, code := runCLI([]string{"--write", dir}, nil)
+	if code != ExitError || !strings.Contains(report, boom+": psafix bug: boom (in ") {
+		t.Errorf("exit %d, report:\n%s", code, report)
+	}
+	if got, _ := os.ReadFile(boom); string(got) != pod {
+		t.Errorf("the file that panicked changed:\n%s", got)
+	}
+	if got, _ := os.ReadFile(good); string(got) == pod {
+		t.Errorf("the other file was not fixed")
+	}
+}

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const hostilePod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: b\n"
+
+// runWithin runs psafix in-process in dir and fails the test if it takes longer than a
+// minute (a FIFO opened for reading waits for a writer forever).
+func runWithin(t *testing.T, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	type result struct {
+		out, errs string
+		code      int
+	}
+	done := make(chan result, 1)
+	go func() {
+		old, _ := os.Getwd()
+		os.Chdir(dir)
+		defer os.Chdir(old)
+		out, errs, code := runCLI(args, nil)
+		done <- result{out, errs, code}
+	}()
+	select {
+	case r := <-done:
+		return r.out, r.errs, r.code
+	case <-time.After(time.Minute):
+		t.Fatalf("psafix %s hangs", strings.Join(args, " "))
+	}
+	return "", "", 0
+}
+
+// TestWalkSkipsFIFOs: a FIFO named *.yaml in a walked tree is skipped with a note, never
+// opened; the rest of the tree is fixed.
+func TestWalkSkipsFIFOs(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.yaml"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "pod.yaml"), []byte(hostilePod), 0o644)
+	for _, args := range [][]string{{"--write", "."}, {"--diff", "."}, {"check", "."}, {"."}, {"report", "."}, {"label", "--diff", "."}} {
+		out, errs, code := runWithin(t, dir, args...)
+		errs = out + errs
+		if code == ExitError && !strings.HasPrefix(args[0], "label") {
+			t.Errorf("psafix %v: exit %d:\n%s", args, code, errs)
+		}
+		if args[0] == "--write" && !strings.Contains(errs, "pipe.yaml: a named pipe (FIFO), not a regular file: skipped") {
+			t.Errorf("no note about the FIFO:\n%s", errs)
+		}
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "pod.yaml")); string(got) == hostilePod {
+		t.Errorf("pod.yaml was not fixed")
+	}
+}
+
+// TestMaxSizeWhileReading: a device without a size, and standard input, are read only up to
+// --max-size.
+func TestMaxSizeWhileReading(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	_, errs, code := runWithin(t, t.TempDir(), "--max-size", "1000", "/dev/zero")
+	if code != ExitError || !strings.Contains(errs, "/dev/zero: larger than --max-size (1000 bytes): skipped") {
+		t.Errorf("exit %d:\n%s", code, errs)
+	}
+
+	// Standard input over the limit: an error, and in the default mode it is passed
+	// through whole, what was read and the rest.
+	big := strings.Repeat("# a comment line that psafix does not need to read\n", 100)
+	for _, args := range [][]string{{"--max-size", "1000"}, {"--max-size", "1000", "-"}, {"check", "--max-size", "1000", "-"}} {
+		var out, errb bytes.Buffer
+		code := Main(args, strings.NewReader(big), &out, &errb)
+		if code != ExitError || !strings.Contains(errb.String(), "<stdin>: larger than --max-size (1000 bytes)") {
+			t.Errorf("%v: exit %d:\n%s", args, code, errb.String())
+		}
+		if args[0] != "check" && out.String() != big {
+			t.Errorf("%v: standard input not passed through whole: %d of %d bytes", args, out.Len(), len(big))
+		}
+	}
+}
+
+// TestSameFileOnce: a file reached through an in-tree link and through overlapping
+// arguments is processed once, named by its own path; the diff applies with git apply.
+func TestSameFileOnce(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "base"), 0o755)
+	os.WriteFile(filepath.Join(dir, "base", "web.yaml"), []byte(hostilePod), 0o644)
+	if err := os.Symlink(filepath.Join("base", "web.yaml"), filepath.Join(dir, "a-web.yaml")); err != nil {
+		t.Skipf("symlink: %v", err)
+	}
+	out, errs, code := runWithin(t, dir, "--diff", ".", "base", "base/web.yaml", "a-web.yaml")
+	if code != ExitFindings || strings.Count(out, "\n--- ") != 0 || strings.Count(out, "--- a/base/web.yaml\n") != 1 || strings.Contains(out, "a-web") {
+		t.Errorf("exit %d, diff:\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "psafix: 1 files (1 would change)") {
+		t.Errorf("counts:\n%s", errs)
+	}
+	if _, err := exec.LookPath("git"); err == nil {
+		git := exec.Command("git", "apply", "--check", "-")
+		git.Dir, git.Stdin = dir, strings.NewReader(out)
+		git.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		if b, err := git.CombinedOutput(); err != nil {
+			t.Errorf("git apply: %v\n%s", err, b)
+		}
+	}
+	if _, errs, _ := runWithin(t, dir, "--write", "."); !strings.Contains(errs, "1 files (1 changed)") {
+		t.Errorf("--write:\n%s", errs)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "a-web.yaml")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link is no longer a link")
+	}
+}
