@@ -9,14 +9,16 @@ import (
 
 // Capabilities answers the capabilities checks: restricted requires dropping ALL and adding
 // nothing but NET_BIND_SERVICE; baseline forbids adding capabilities outside the runtime's
-// default set. Every capability removed from "add" is reported: a container that needed
-// SYS_ADMIN will not work without it, and the user must know. Capabilities are removed only
-// from pods that can then pass: taking IPC_LOCK from a hostPID node agent that stays
-// non-compliant anyway would break it for nothing, so there they are reported instead.
+// default set. Both edits are risky: they are made only on pods that can then pass (taking
+// IPC_LOCK from a hostPID node agent that stays non-compliant anyway would break it for
+// nothing). An added capability is the author's decision: it is removed, and the removal
+// reported, only with --remove-capabilities; otherwise the pod cannot pass and is left as
+// it is. Privileged containers never get drop: [ALL] (the runtime ignores it there), and a
+// container that may still run as root gets it only with a note.
 var Capabilities = &Fixer{
 	ID:      "capabilities",
 	Checks:  []policy.CheckID{"capabilities_restricted", "capabilities_baseline"},
-	Doc:     "add capabilities.drop: [ALL]; remove (and report) added capabilities the level forbids (restricted keeps only NET_BIND_SERVICE)",
+	Doc:     "add capabilities.drop: [ALL]; with --remove-capabilities, remove (and report) added capabilities the level forbids (restricted keeps only NET_BIND_SERVICE)",
 	Default: true,
 	Fix:     fixCapabilities,
 	Owns:    Owned{Container: []string{"securityContext.capabilities"}, Pod: []string{"securityContext.sysctls"}},
@@ -30,12 +32,21 @@ var baselineCapabilities = map[string]bool{
 	"SETPCAP": true, "SETUID": true, "SYS_CHROOT": true,
 }
 
+// unprivilegedPortSysctl lets non-root processes bind ports below 1024 in the pod's network
+// namespace; PSA's baseline allows it.
+const unprivilegedPortSysctl = "net.ipv4.ip_unprivileged_port_start"
+
 func fixCapabilities(p *Pod) {
-	if p.Windows() {
+	const id = "capabilities"
+	if p.Windows() || !p.CanHarden(id) {
 		return
 	}
 	restricted := p.Fails("capabilities_restricted")
+	lowPorts := false
 	for _, c := range p.Containers() {
+		if s := c.C.SecurityContext; s != nil && s.Privileged != nil && *s.Privileged {
+			continue
+		}
 		var drop, add []string
 		if s := c.C.SecurityContext; s != nil && s.Capabilities != nil {
 			for _, d := range s.Capabilities.Drop {
@@ -47,8 +58,17 @@ func fixCapabilities(p *Pod) {
 		}
 		if restricted && !contains(drop, "ALL") {
 			p.Edit.Append(c.Node, sc("capabilities", "drop"), kio.Str("ALL"))
+			if p.mayRunAsRoot(&c) {
+				p.note(id, &c, "capabilities.drop: [ALL] added to a container that may run as root (no runAsNonRoot or UID applies): root keeps no capabilities then, so an image that changes file owners or switches users at start will fail")
+			} else {
+				for _, port := range c.C.Ports {
+					if port.ContainerPort > 0 && port.ContainerPort < 1024 {
+						lowPorts = true
+					}
+				}
+			}
 		}
-		if len(add) == 0 || p.Unfixable() {
+		if len(add) == 0 {
 			continue
 		}
 		_, addNode := kio.Lookup(capsNode(c), "add")
@@ -61,9 +81,47 @@ func fixCapabilities(p *Pod) {
 				continue
 			}
 			p.Edit.Remove(addNode, i)
-			p.note("capabilities", &c, "removed capability %s from capabilities.add: the %s level forbids it; if the container needs it, it belongs in a namespace with a more permissive level", a, p.Target.Level)
+			p.note(id, &c, "removed capability %s from capabilities.add (--remove-capabilities): the %s level forbids it; if the container needs it, it belongs in a namespace with a more permissive level", a, p.Target.Level)
 		}
 	}
+	if lowPorts && !p.Spec.HostNetwork && !p.hasSysctl(unprivilegedPortSysctl) {
+		p.Edit.Append(p.W.Spec, sc("sysctls"), kio.M("name", kio.Str(unprivilegedPortSysctl), "value", kio.Str("0")))
+		p.note(id, nil, "%s: \"0\" set so that non-root containers without capabilities can still bind the ports below 1024 they declare", unprivilegedPortSysctl)
+	}
+}
+
+// mayRunAsRoot reports whether a container may still run as root after the fix: its UID is
+// 0, or no UID and no runAsNonRoot applies to it and run-as-non-root will not set one (a pod
+// in a user namespace passes restricted that way).
+func (p *Pod) mayRunAsRoot(c *Container) bool {
+	if u, _ := p.effectiveUser(c); u != nil {
+		return *u == 0 && !(p.Opts.FixExplicitRoot && p.Fails("runAsUser") && p.willRun("run-as-non-root"))
+	}
+	if img, ok := LookupImage(c.C.Image, p.Opts.Images); ok && img.UID > 0 {
+		return false
+	}
+	if s := c.C.SecurityContext; s != nil && s.RunAsNonRoot != nil {
+		if *s.RunAsNonRoot {
+			return false
+		}
+	} else if s := p.Spec.SecurityContext; s != nil && s.RunAsNonRoot != nil && *s.RunAsNonRoot {
+		return false
+	}
+	return !(p.Fails("runAsNonRoot") && p.willRun("run-as-non-root"))
+}
+
+// willRun reports whether a fixer runs for this pod in this run.
+func (p *Pod) willRun(id string) bool { return p.Enabled(id) && !p.Exempt.Covers(id) }
+
+func (p *Pod) hasSysctl(name string) bool {
+	if s := p.Spec.SecurityContext; s != nil {
+		for _, x := range s.Sysctls {
+			if x.Name == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func capsNode(c Container) *yaml.Node {

@@ -61,13 +61,16 @@ metadata:
 spec:
   securityContext:
     runAsNonRoot: &no false
+    runAsUser: 1000
   containers:
   - name: app
     image: ghcr.io/acme/app:1.0
     securityContext:
       privileged: *no
 `
-	res := NewEngine(DefaultOptions()).FixFile("in.yaml", []byte(in))
+	opts := DefaultOptions()
+	opts.FixExplicitRoot, opts.RemoveCapabilities = true, true // runAsUser: 0 and SYS_PTRACE change
+	res := NewEngine(opts).FixFile("in.yaml", []byte(in))
 	if res.Err != nil {
 		t.Fatal(res.Err)
 	}

@@ -47,10 +47,25 @@ import (
 //
 // Cases psafix gets wrong today are listed in knownFailures with a diagnosis: the test
 // skips them, and fails when one of them starts to pass, so that the list stays true.
+//
+// The test runs twice: with --fix-explicit-root --remove-capabilities ("opt-in"), where every
+// fixable case must be fixed, and with the defaults ("default"), where a case whose pod runs
+// as root by its own setting or keeps an added capability is declined: its risky checks stay,
+// and the pod gets the note that says why.
 func TestUpstreamConformance(t *testing.T) {
-	start := time.Now()
 	fixtures := loadUpstreamFixtures(t)
 	lib := newLibraryEvaluator(t)
+	for _, optIn := range []bool{true, false} {
+		name := "default"
+		if optIn {
+			name = "opt-in"
+		}
+		t.Run(name, func(t *testing.T) { testConformance(t, fixtures, lib, optIn) })
+	}
+}
+
+func testConformance(t *testing.T, fixtures []*upstreamFixture, lib policy.Evaluator, optIn bool) {
+	start := time.Now()
 	ev := NewEvaluator()
 	set, err := Select(nil, []string{"read-only-root"})
 	if err != nil {
@@ -73,6 +88,10 @@ func TestUpstreamConformance(t *testing.T) {
 				Fixers:        set,
 				RunAsUser:     &uid,
 				WritablePaths: []string{"/tmp"},
+				ReadOnlyRoot:  ReadOnlyRootOff,
+				// The opt-ins make every fixable case fixable.
+				FixExplicitRoot:    optIn,
+				RemoveCapabilities: optIn,
 			})
 		}
 		return engines[g]
@@ -193,7 +212,7 @@ func TestUpstreamConformance(t *testing.T) {
 		t.Errorf("counted %d cases, want %d", n, len(fixtures))
 	}
 	for _, level := range fixtureLevels {
-		if c := perLevel[level]; c.fixed < minFixed[level] {
+		if c := perLevel[level]; optIn && c.fixed < minFixed[level] {
 			t.Errorf("%s: only %d fail cases fixed, want at least %d", level, c.fixed, minFixed[level])
 		}
 	}
@@ -208,7 +227,7 @@ func TestUpstreamConformance(t *testing.T) {
 			}
 		}
 	}
-	if len(unfixed) > 0 {
+	if len(unfixed) > 0 && optIn {
 		t.Errorf("no upstream case was fixed for these answered checks: %v", unfixed)
 	}
 }
@@ -356,6 +375,9 @@ func runConformanceCase(eng *Engine, ev *Evaluator, lib policy.Evaluator, f *ups
 		return out
 	}
 	out.class = classReported
+	if declined(unfixable) && !hasDeclineNote(res) {
+		bad("risky checks were left without the note that says why: %v", res.Notes)
+	}
 	for id, why := range unfixable {
 		if !remainingIDs[id] {
 			bad("%s (%s) is not reported in Remaining: %v", id, why, res.Remaining)
@@ -385,9 +407,50 @@ func unfixableChecks(opts *Options, spec *corev1.PodSpec, failing []Finding) map
 			out[fd.ID] = "no enabled fixer answers it"
 		}
 	}
-	unfixablePod := len(out) > 0
 	windows := spec.OS != nil && spec.OS.Name == corev1.Windows
 	containers := confContainers(spec)
+	fails := confIDSet(failing)
+	// blocked: why the pod cannot pass whatever psafix does, so that the risky edits are not
+	// made (an unfixable check, and by default an explicit root setting or a kept capability).
+	blocked := ""
+	if len(out) > 0 {
+		blocked = "the pod stays non-compliant"
+	}
+	if !opts.FixExplicitRoot && !windows && (fails["runAsNonRoot"] || fails["runAsUser"]) {
+		psc := spec.SecurityContext
+		for _, c := range containers {
+			var uid *int64
+			var nonRoot *bool
+			if psc != nil {
+				uid, nonRoot = psc.RunAsUser, psc.RunAsNonRoot
+			}
+			if s := c.SecurityContext; s != nil && s.RunAsUser != nil {
+				uid = s.RunAsUser
+			}
+			if s := c.SecurityContext; s != nil && s.RunAsNonRoot != nil {
+				nonRoot = s.RunAsNonRoot
+			}
+			img, _ := LookupImage(c.Image, opts.Images)
+			if (uid != nil && *uid == 0) || (uid == nil && nonRoot != nil && !*nonRoot && img.UID == 0) {
+				blocked = "container " + c.Name + " runs as root by its own setting"
+			}
+		}
+	}
+	if !opts.RemoveCapabilities && (fails["capabilities_baseline"] || fails["capabilities_restricted"]) {
+		for _, c := range containers {
+			if s := c.SecurityContext; s != nil && s.Capabilities != nil {
+				for _, a := range s.Capabilities.Add {
+					allowed := baselineCapabilities[string(a)]
+					if fails["capabilities_restricted"] {
+						allowed = a == "NET_BIND_SERVICE"
+					}
+					if !allowed {
+						blocked = "container " + c.Name + " keeps capability " + string(a)
+					}
+				}
+			}
+		}
+	}
 	for _, fd := range failing {
 		if _, ok := out[fd.ID]; ok {
 			continue
@@ -407,30 +470,58 @@ func unfixableChecks(opts *Options, spec *corev1.PodSpec, failing []Finding) map
 				if s.Privileged != nil && *s.Privileged {
 					out[fd.ID] = "container " + c.Name + " is privileged"
 				}
-				if s.Capabilities != nil && !opts.Fixers["capabilities"] && (confHasCap(s.Capabilities.Add, "SYS_ADMIN") || confHasCap(s.Capabilities.Add, "CAP_SYS_ADMIN")) {
-					out[fd.ID] = "container " + c.Name + " adds SYS_ADMIN and the capabilities fixer is off"
+				if s.Capabilities != nil && (blocked != "" || !opts.RemoveCapabilities) && (confHasCap(s.Capabilities.Add, "SYS_ADMIN") || confHasCap(s.Capabilities.Add, "CAP_SYS_ADMIN")) {
+					out[fd.ID] = "container " + c.Name + " keeps SYS_ADMIN"
+				}
+				if blocked != "" && s.AllowPrivilegeEscalation != nil {
+					out[fd.ID] = declinedPrefix + blocked + ": container " + c.Name + "'s explicit true is kept"
 				}
 			}
-		case "capabilities_baseline", "capabilities_restricted":
-			if !unfixablePod {
-				continue
+		case "capabilities_baseline", "capabilities_restricted", "runAsNonRoot", "runAsUser":
+			if blocked != "" {
+				out[fd.ID] = declinedPrefix + blocked
 			}
-			for _, c := range containers {
-				if s := c.SecurityContext; s != nil && s.Capabilities != nil {
-					for _, a := range s.Capabilities.Add {
-						allowed := baselineCapabilities[string(a)]
-						if opts.Level == api.LevelRestricted {
-							allowed = a == "NET_BIND_SERVICE"
-						}
-						if !allowed {
-							out[fd.ID] = "capability " + string(a) + " is kept in a pod that stays non-compliant"
-						}
-					}
-				}
+		case "seccompProfile_baseline", "seccompProfile_restricted":
+			if blocked != "" && confUnconfined(spec) {
+				out[fd.ID] = declinedPrefix + blocked + ": an explicit Unconfined is kept"
 			}
 		}
 	}
 	return out
+}
+
+const declinedPrefix = "risky edit declined: "
+
+// declined reports whether some remaining checks are risky edits psafix declined.
+func declined(m map[policy.CheckID]string) bool {
+	for _, why := range m {
+		if strings.HasPrefix(why, declinedPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDeclineNote(res *Result) bool {
+	for _, n := range res.Notes {
+		if strings.Contains(n.Message, "only safe edits made") {
+			return true
+		}
+	}
+	return false
+}
+
+// confUnconfined reports whether the pod sets an Unconfined seccomp profile explicitly.
+func confUnconfined(spec *corev1.PodSpec) bool {
+	if s := spec.SecurityContext; s != nil && s.SeccompProfile != nil && s.SeccompProfile.Type == corev1.SeccompProfileTypeUnconfined {
+		return true
+	}
+	for _, c := range confContainers(spec) {
+		if s := c.SecurityContext; s != nil && s.SeccompProfile != nil && s.SeccompProfile.Type == corev1.SeccompProfileTypeUnconfined {
+			return true
+		}
+	}
+	return false
 }
 
 func confContainers(spec *corev1.PodSpec) []corev1.Container {

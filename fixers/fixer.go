@@ -68,9 +68,31 @@ type Options struct {
 	ExemptionFor func(kind, namespace, name string) *Exemption
 	// DefaultNamespace is the namespace of workloads that name none.
 	DefaultNamespace string
-	// Images extends the built-in table of the users images are built for.
-	Images []ImageUID
+	// Images are facts about images (.psafix.yaml "images:", or read from a registry) that
+	// come before the built-in table.
+	Images []Image
+	// FixExplicitRoot turns an explicit runAsUser: 0 or runAsNonRoot: false into an edit
+	// (with a note) instead of a decision that is kept and reported.
+	FixExplicitRoot bool
+	// RemoveCapabilities removes added capabilities the level forbids; otherwise they are
+	// kept and the pod cannot pass.
+	RemoveCapabilities bool
+	// ReadOnlyRoot says which containers get a read-only root filesystem.
+	ReadOnlyRoot ReadOnlyRootMode
 }
+
+// ReadOnlyRootMode says which containers the read-only-root fixer changes.
+type ReadOnlyRootMode string
+
+const (
+	// ReadOnlyRootKnown changes only containers whose image's writable paths are known
+	// (the image table, a config entry with writablePaths), in pods psafix fixes.
+	ReadOnlyRootKnown ReadOnlyRootMode = "known"
+	// ReadOnlyRootAll changes every container, each with a note naming its writable paths.
+	ReadOnlyRootAll ReadOnlyRootMode = "all"
+	// ReadOnlyRootOff changes none.
+	ReadOnlyRootOff ReadOnlyRootMode = "off"
+)
 
 // DefaultRunAsUser is the UID psafix sets where a pod has none: 65532 is the "nonroot" user
 // of distroless and Chainguard images, a common choice that no real account uses.
@@ -85,6 +107,7 @@ func DefaultOptions() *Options {
 		Fixers:        map[string]bool{},
 		RunAsUser:     &uid,
 		WritablePaths: []string{"/tmp"},
+		ReadOnlyRoot:  ReadOnlyRootKnown,
 	}
 	for _, f := range All {
 		if f.Default {
@@ -119,6 +142,8 @@ type Pod struct {
 	fixer   *Fixer    // the fixer running, which Edit records changes for
 	doc     int       // the index of the document in its file
 	changes []*Change // what the fixers changed, in order
+
+	pl *plan // what the pod can reach (safety.go)
 }
 
 // NewPod starts fixing workload w of a document through ed, with its typed meta and spec.

@@ -9,6 +9,8 @@ import (
 // NoPrivilegeEscalation answers allowPrivilegeEscalation: restricted requires it false on
 // every container. The API server rejects allowPrivilegeEscalation: false next to
 // privileged: true or an added CAP_SYS_ADMIN, so such containers are left to the report.
+// Where nothing is set the edit is safe and made on every pod; an explicit true is the
+// author's choice, changed (with a note naming its line) only on pods that can then pass.
 var NoPrivilegeEscalation = &Fixer{
 	ID:      "no-privilege-escalation",
 	Checks:  []policy.CheckID{"allowPrivilegeEscalation"},
@@ -32,7 +34,7 @@ func fixNoPrivilegeEscalation(p *Pod) {
 		}
 		// The capabilities fixer removes an added SYS_ADMIN only when it runs and the pod can
 		// then pass; otherwise SYS_ADMIN stays, and so must allowPrivilegeEscalation.
-		if s != nil && s.Capabilities != nil && (!p.Enabled("capabilities") || p.Unfixable() || p.Exempt.Covers("capabilities")) {
+		if s != nil && s.Capabilities != nil && (!p.willRun("capabilities") || !p.Opts.RemoveCapabilities || len(p.Blockers()) > 0) {
 			sysAdmin := false
 			for _, a := range s.Capabilities.Add {
 				sysAdmin = sysAdmin || a == "SYS_ADMIN" || a == "CAP_SYS_ADMIN"
@@ -40,6 +42,12 @@ func fixNoPrivilegeEscalation(p *Pod) {
 			if sysAdmin {
 				continue
 			}
+		}
+		if s != nil && s.AllowPrivilegeEscalation != nil {
+			if !p.CanHarden("no-privilege-escalation") {
+				continue
+			}
+			p.note("no-privilege-escalation", &c, "allowPrivilegeEscalation: true (line %d) changed to false: setuid programs (sudo, su, ping on old images) stop gaining privileges", lineOf(scNode(c.Node, "allowPrivilegeEscalation")))
 		}
 		p.Edit.Set(c.Node, sc("allowPrivilegeEscalation"), kio.Bool(false))
 	}

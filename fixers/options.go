@@ -16,6 +16,11 @@ type OptionStrings struct {
 	// RunAsUser is a UID or "none".
 	RunAsUser     string
 	WritablePaths []string
+	// ReadOnlyRoot is known, all or off.
+	ReadOnlyRoot string
+	// FixExplicitRoot and RemoveCapabilities turn those decisions into edits: "true",
+	// "false" or "" (false).
+	FixExplicitRoot, RemoveCapabilities string
 }
 
 // ParseOptions validates options written as strings, with messages that say what is
@@ -61,6 +66,26 @@ func ParseOptions(s OptionStrings) (*Options, error) {
 				return nil, fmt.Errorf("writable path must be absolute, not %q", p)
 			}
 			o.WritablePaths = append(o.WritablePaths, p)
+		}
+	}
+	switch m := ReadOnlyRootMode(s.ReadOnlyRoot); m {
+	case "":
+	case ReadOnlyRootKnown, ReadOnlyRootAll, ReadOnlyRootOff:
+		o.ReadOnlyRoot = m
+	default:
+		return nil, fmt.Errorf("read-only-root must be known, all or off, not %q", s.ReadOnlyRoot)
+	}
+	for _, b := range []struct {
+		name string
+		s    string
+		to   *bool
+	}{{"fix-explicit-root", s.FixExplicitRoot, &o.FixExplicitRoot}, {"remove-capabilities", s.RemoveCapabilities, &o.RemoveCapabilities}} {
+		switch b.s {
+		case "", "false":
+		case "true":
+			*b.to = true
+		default:
+			return nil, fmt.Errorf("%s must be true or false, not %q", b.name, b.s)
 		}
 	}
 	return o, nil

@@ -4,19 +4,23 @@ import (
 	"strings"
 
 	"k8s.io/pod-security-admission/policy"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/psafix/psafix/kio"
 )
 
 // RunAsNonRoot answers "runAsNonRoot != true" and "runAsUser=0": containers must not run as
-// root. It sets runAsNonRoot at pod level, where it serves every container, turns a
-// container's explicit false into true, and gives the pod a non-zero runAsUser where none is
-// set so that images built to run as root still start (the kubelet refuses to start a
-// runAsNonRoot container whose image user is 0 and no UID is given).
+// root. It sets runAsNonRoot at pod level, where it serves every container, and gives the
+// pod a non-zero runAsUser where none is set so that images built to run as root still start
+// (the kubelet refuses to start a runAsNonRoot container whose image user is 0 and no UID is
+// given). Every edit it makes is risky, so it makes none on a pod that cannot pass its level.
+// An explicit root setting (runAsUser: 0, runAsNonRoot: false with no non-zero UID) is the
+// author's decision: kept and reported unless --fix-explicit-root. Containers known to need
+// root (the image table, an init container that runs chown) keep the pod as it is.
 var RunAsNonRoot = &Fixer{
 	ID:      "run-as-non-root",
 	Checks:  []policy.CheckID{"runAsNonRoot", "runAsUser"},
-	Doc:     "set runAsNonRoot: true and a non-zero runAsUser (pod level; a container's runAsUser: 0 or runAsNonRoot: false is changed in place)",
+	Doc:     "set runAsNonRoot: true and a non-zero runAsUser (pod level), with fsGroup on pods with persistent volumes; explicit root settings only with --fix-explicit-root",
 	Default: true,
 	Fix:     fixRunAsNonRoot,
 	Owns: Owned{
@@ -27,164 +31,176 @@ var RunAsNonRoot = &Fixer{
 
 func fixRunAsNonRoot(p *Pod) {
 	const id = "run-as-non-root"
+	if !p.CanHarden(id) {
+		return
+	}
 	cs := p.Containers()
 	spec := p.W.Spec
 	psc := p.Spec.SecurityContext
 	windows := p.Windows()
 	uid := p.Opts.RunAsUser
 
-	// Replace explicit root UIDs, which fail runAsUser (Linux only: Windows pods use
-	// windowsOptions.runAsUserName).
+	// Explicit root UIDs fail runAsUser (Linux only: Windows pods use
+	// windowsOptions.runAsUserName). The plan let the pod through, so they may be replaced
+	// (--fix-explicit-root and a UID to use).
 	if !windows && uid != nil {
 		if psc != nil && psc.RunAsUser != nil && *psc.RunAsUser == 0 {
 			p.Edit.Set(spec, sc("runAsUser"), kio.Int(*uid))
+			p.note(id, nil, "runAsUser: 0 (line %d) changed to %d (--fix-explicit-root): the containers must run as any UID", lineOf(scNode(spec, "runAsUser")), *uid)
 		}
 		for i := range cs {
 			if s := cs[i].C.SecurityContext; s != nil && s.RunAsUser != nil && *s.RunAsUser == 0 {
 				p.Edit.Set(cs[i].Node, sc("runAsUser"), kio.Int(*uid))
+				p.note(id, &cs[i], "runAsUser: 0 (line %d) changed to %d (--fix-explicit-root): the image must run as any UID", lineOf(scNode(cs[i].Node, "runAsUser")), *uid)
 			}
 		}
 	}
 	if !p.Fails("runAsNonRoot") {
-		for i := range cs {
-			if rootUser(p, &cs[i]) {
-				p.note(id, &cs[i], "runs as UID 0 and --run-as-user none forbids choosing a UID: set runAsUser to the image's non-root user")
-			}
-		}
 		return
 	}
-	// A container that stays root (UID 0 that may not be changed, or Windows'
-	// ContainerAdministrator) would be refused by the kubelet once runAsNonRoot is true:
-	// leave it to the report rather than break it.
-	var blocked []*Container
-	for i := range cs {
-		if rootUser(p, &cs[i]) {
-			blocked = append(blocked, &cs[i])
-			p.note(id, &cs[i], "%s, so runAsNonRoot: true would stop it from starting: %s", rootWhy(p, &cs[i]), rootFix(p, &cs[i]))
+	if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
+		if psc != nil && psc.RunAsNonRoot != nil && p.podUserUnknown() {
+			p.note(id, nil, "runAsNonRoot: false (line %d) changed to true (--fix-explicit-root)", lineOf(scNode(spec, "runAsNonRoot")))
 		}
-	}
-	if len(blocked) == 0 {
-		if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
-			p.Edit.Set(spec, sc("runAsNonRoot"), kio.Bool(true))
-		}
+		p.Edit.Set(spec, sc("runAsNonRoot"), kio.Bool(true))
 	}
 	for i := range cs {
 		c := &cs[i]
-		if containsContainer(blocked, c) {
-			continue
-		}
-		s := c.C.SecurityContext
-		switch {
-		case s != nil && s.RunAsNonRoot != nil && !*s.RunAsNonRoot:
-			p.Edit.Set(c.Node, sc("runAsNonRoot"), kio.Bool(true))
-		case len(blocked) > 0 && (s == nil || s.RunAsNonRoot == nil) && (psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot):
+		if s := c.C.SecurityContext; s != nil && s.RunAsNonRoot != nil && !*s.RunAsNonRoot {
+			if u, _ := p.effectiveUser(c); u == nil {
+				p.note(id, c, "runAsNonRoot: false (line %d) changed to true (--fix-explicit-root)", lineOf(scNode(c.Node, "runAsNonRoot")))
+			}
 			p.Edit.Set(c.Node, sc("runAsNonRoot"), kio.Bool(true))
 		}
 	}
-	if windows || (psc != nil && psc.RunAsUser != nil) {
+	if windows {
+		if !p.windowsUserSet() {
+			p.note(id, nil, "runAsNonRoot: true set on a Windows pod without windowsOptions.runAsUserName: images that run as ContainerAdministrator will not start; set runAsUserName: ContainerUser")
+		}
+		return
+	}
+	if psc != nil && psc.RunAsUser != nil {
 		return
 	}
 	// Containers that now have runAsNonRoot but no UID from anywhere start only if their
 	// image declares a non-root user.
 	var unknown []*Container
 	for i := range cs {
-		if s := cs[i].C.SecurityContext; (s == nil || s.RunAsUser == nil) && !containsContainer(blocked, &cs[i]) {
+		if s := cs[i].C.SecurityContext; s == nil || s.RunAsUser == nil {
 			unknown = append(unknown, &cs[i])
 		}
 	}
 	if len(unknown) == 0 {
 		return
 	}
-	if uid != nil {
-		// The image table knows the user some images are built for: use it, at pod level
-		// when every container agrees, else per container.
-		want := map[*Container]int64{}
-		counts := map[int64]int{}
+	if uid == nil {
 		for _, c := range unknown {
-			u := *uid
-			if img, ok := LookupImage(c.C.Image, p.Opts.Images); ok && img.UID > 0 {
-				u = img.UID
-			}
-			want[c] = u
-			counts[u]++
-		}
-		if len(blocked) > 0 {
-			// A pod-level UID would reach the containers left as root too.
-			for _, c := range unknown {
-				p.Edit.Set(c.Node, sc("runAsUser"), kio.Int(want[c]))
-			}
-			return
-		}
-		pod := *uid
-		if len(counts) == 1 {
-			pod = want[unknown[0]]
-		}
-		p.Edit.Set(spec, sc("runAsUser"), kio.Int(pod))
-		for _, c := range unknown {
-			if want[c] != pod {
-				p.Edit.Set(c.Node, sc("runAsUser"), kio.Int(want[c]))
-			}
+			p.note(id, c, "runAsNonRoot: true set without a runAsUser (--run-as-user none): the container starts only if its image declares a non-root USER")
 		}
 		return
 	}
+	// The image table knows the user some images are built for: use it, at pod level when
+	// every container agrees, else per container.
+	want := map[*Container]int64{}
+	gids := map[int64]int64{}
+	counts := map[int64]int{}
 	for _, c := range unknown {
-		p.note(id, c, "runAsNonRoot: true set without a runAsUser (--run-as-user none): the container starts only if its image declares a non-root USER")
+		u := *uid
+		if img, ok := LookupImage(c.C.Image, p.Opts.Images); ok && img.UID > 0 {
+			u = img.UID
+			if img.GID > 0 {
+				gids[u] = img.GID
+			}
+		}
+		want[c] = u
+		counts[u]++
 	}
+	pod := *uid
+	if len(counts) == 1 {
+		pod = want[unknown[0]]
+	}
+	p.Edit.Set(spec, sc("runAsUser"), kio.Int(pod))
+	for _, c := range unknown {
+		if want[c] != pod {
+			p.Edit.Set(c.Node, sc("runAsUser"), kio.Int(want[c]))
+		}
+	}
+	p.fsGroup(pod, gids[pod])
 }
 
-// rootUser reports whether a container will run as root whatever psafix does: an explicit
-// UID 0 it may not replace (--run-as-user none), Windows' ContainerAdministrator, or an image
-// known to need root with no UID of the author's.
+// podUserUnknown reports whether the pod sets no non-zero runAsUser: its runAsNonRoot: false
+// then means root.
+func (p *Pod) podUserUnknown() bool {
+	s := p.Spec.SecurityContext
+	return s == nil || s.RunAsUser == nil || *s.RunAsUser == 0
+}
+
+// fsGroup gives a pod that mounts persistent volumes, and just got UID uid, the group that
+// lets that UID write them: the image's group when known, else the UID.
+func (p *Pod) fsGroup(uid, gid int64) {
+	vols := p.persistentVolumes()
+	if len(vols) == 0 {
+		return
+	}
+	if gid == 0 {
+		gid = uid
+	}
+	psc := p.Spec.SecurityContext
+	if psc != nil && psc.FSGroup != nil {
+		return
+	}
+	p.Edit.Set(p.W.Spec, sc("fsGroup"), kio.Int(gid))
+	if psc == nil || psc.FSGroupChangePolicy == nil {
+		p.Edit.Set(p.W.Spec, sc("fsGroupChangePolicy"), kio.Str("OnRootMismatch"))
+	}
+	p.note("run-as-non-root", nil, "fsGroup: %d and fsGroupChangePolicy: OnRootMismatch set so that UID %d can write the persistent volume(s) %s: files written there by a root process before are made group-owned once", gid, uid, strings.Join(vols, ", "))
+}
+
+// persistentVolumes names the pod's volumes that keep data between runs: persistent volume
+// claims, generic ephemeral volumes and a StatefulSet's volumeClaimTemplates.
+func (p *Pod) persistentVolumes() []string {
+	var out []string
+	for _, v := range p.Spec.Volumes {
+		if v.PersistentVolumeClaim != nil || v.Ephemeral != nil {
+			out = append(out, v.Name)
+		}
+	}
+	if p.W.Kind == "StatefulSet" {
+		_, spec := kio.Lookup(p.W.Object, "spec")
+		_, vct := kio.Lookup(spec, "volumeClaimTemplates")
+		if vct = kio.Resolve(vct); vct != nil && vct.Kind == yaml.SequenceNode {
+			for _, t := range vct.Content {
+				_, meta := kio.Lookup(kio.Resolve(t), "metadata")
+				_, name := kio.Lookup(meta, "name")
+				if name = kio.Resolve(name); name != nil && name.Kind == yaml.ScalarNode {
+					out = append(out, name.Value)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (p *Pod) windowsUserSet() bool {
+	if s := p.Spec.SecurityContext; s != nil && s.WindowsOptions != nil && s.WindowsOptions.RunAsUserName != nil {
+		return true
+	}
+	for _, c := range p.Containers() {
+		if s := c.C.SecurityContext; s == nil || s.WindowsOptions == nil || s.WindowsOptions.RunAsUserName == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// rootUser reports whether a Windows container runs as ContainerAdministrator.
 func rootUser(p *Pod, c *Container) bool {
-	if p.Windows() {
-		name := ""
-		if s := p.Spec.SecurityContext; s != nil && s.WindowsOptions != nil && s.WindowsOptions.RunAsUserName != nil {
-			name = *s.WindowsOptions.RunAsUserName
-		}
-		if s := c.C.SecurityContext; s != nil && s.WindowsOptions != nil && s.WindowsOptions.RunAsUserName != nil {
-			name = *s.WindowsOptions.RunAsUserName
-		}
-		return strings.EqualFold(name, "ContainerAdministrator")
+	name := ""
+	if s := p.Spec.SecurityContext; s != nil && s.WindowsOptions != nil && s.WindowsOptions.RunAsUserName != nil {
+		name = *s.WindowsOptions.RunAsUserName
 	}
-	var user *int64
-	if s := p.Spec.SecurityContext; s != nil && s.RunAsUser != nil {
-		user = s.RunAsUser
+	if s := c.C.SecurityContext; s != nil && s.WindowsOptions != nil && s.WindowsOptions.RunAsUserName != nil {
+		name = *s.WindowsOptions.RunAsUserName
 	}
-	if s := c.C.SecurityContext; s != nil && s.RunAsUser != nil {
-		user = s.RunAsUser
-	}
-	if user == nil {
-		img, ok := LookupImage(c.C.Image, p.Opts.Images)
-		return ok && img.UID == 0
-	}
-	return *user == 0 && p.Opts.RunAsUser == nil
-}
-
-func rootWhy(p *Pod, c *Container) string {
-	if p.Windows() {
-		return "runs as ContainerAdministrator"
-	}
-	if img, ok := LookupImage(c.C.Image, p.Opts.Images); ok && img.UID == 0 {
-		return "image " + c.C.Image + " needs root (" + img.Source + ")"
-	}
-	return "runs as UID 0 (--run-as-user none: psafix does not choose a UID)"
-}
-
-func rootFix(p *Pod, c *Container) string {
-	if p.Windows() {
-		return "set windowsOptions.runAsUserName: ContainerUser if the image allows it"
-	}
-	if img, ok := LookupImage(c.C.Image, p.Opts.Images); ok && img.UID == 0 {
-		return "use an image built to run as a non-root user, or keep the workload in a baseline namespace"
-	}
-	return "set runAsUser to the image's non-root user"
-}
-
-func containsContainer(l []*Container, c *Container) bool {
-	for _, x := range l {
-		if x.Node == c.Node {
-			return true
-		}
-	}
-	return false
+	return strings.EqualFold(name, "ContainerAdministrator")
 }

@@ -5,13 +5,16 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/pod-security-admission/policy"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/psafix/psafix/kio"
 )
 
 // Seccomp answers the seccompProfile checks. Baseline forbids Unconfined; restricted also
-// requires a profile for every container, which one pod-level RuntimeDefault gives. A
-// Localhost profile is a deliberate choice and stays.
+// requires a profile for every container, which one pod-level RuntimeDefault gives: a safe
+// edit, made on every pod. An explicit Unconfined is the author's choice: it becomes
+// RuntimeDefault, with a note naming its line, only on pods that can then pass. A Localhost
+// profile is a deliberate choice and stays.
 var Seccomp = &Fixer{
 	ID:      "seccomp",
 	Checks:  []policy.CheckID{"seccompProfile_restricted", "seccompProfile_baseline"},
@@ -37,16 +40,29 @@ func fixSeccomp(p *Pod) {
 	unconfined := func(s *corev1.SeccompProfile) bool {
 		return s != nil && s.Type == corev1.SeccompProfileTypeUnconfined
 	}
+	const id = "seccomp"
+	// explicit changes a value the author wrote, when the pod can then pass.
+	explicit := func(m *yaml.Node, path []string, v kio.Value, c *Container) {
+		if !p.CanHarden(id) {
+			return
+		}
+		line := 0
+		if _, n := lookupPath(m, path); n != nil {
+			line = n.Line
+		}
+		p.Edit.Set(m, path, v)
+		p.note(id, c, "%s: unconfined (line %d) changed to %s: the container must work under the runtime's default seccomp filter", path[len(path)-1], line, v)
+	}
 	psc := p.Spec.SecurityContext
 	if psc != nil && unconfined(psc.SeccompProfile) {
-		p.Edit.Set(p.W.Spec, sc("seccompProfile", "type"), kio.Str(corev1.SeccompProfileTypeRuntimeDefault))
+		explicit(p.W.Spec, sc("seccompProfile", "type"), kio.Str(corev1.SeccompProfileTypeRuntimeDefault), nil)
 	}
 	needPod := false
 	for _, c := range p.Containers() {
 		s := c.C.SecurityContext
 		switch {
 		case s != nil && unconfined(s.SeccompProfile):
-			p.Edit.Set(c.Node, sc("seccompProfile", "type"), kio.Str(corev1.SeccompProfileTypeRuntimeDefault))
+			explicit(c.Node, sc("seccompProfile", "type"), kio.Str(corev1.SeccompProfileTypeRuntimeDefault), &c)
 		case s == nil || s.SeccompProfile == nil:
 			needPod = true
 		}
@@ -54,9 +70,9 @@ func fixSeccomp(p *Pod) {
 	// Before v1.19 the profile was set by annotations, which PSA still reads at those
 	// versions.
 	if p.Meta != nil {
-		for k, v := range p.Meta.Annotations {
-			if (k == seccompAnnotationPod || strings.HasPrefix(k, seccompAnnotationContainer)) && v == "unconfined" {
-				p.Edit.Set(p.W.PodMeta(), []string{"annotations", k}, kio.Str("runtime/default"))
+		for _, k := range sortedKeys(p.Meta.Annotations) {
+			if v := p.Meta.Annotations[k]; (k == seccompAnnotationPod || strings.HasPrefix(k, seccompAnnotationContainer)) && v == "unconfined" {
+				explicit(p.W.PodMeta(), []string{"annotations", k}, kio.Str("runtime/default"), nil)
 			}
 		}
 	}

@@ -36,7 +36,7 @@ func (e *Engine) verify(src *kio.Source, ds *docState) string {
 	if ds.doc.JSON && !json.Valid(after) && json.Valid(src.Data[seg.Start:seg.End]) {
 		return "the result is no longer valid JSON"
 	}
-	return SameOutsideOwned(ds.doc, nd, e.Opts.WritablePaths)
+	return SameOutsideOwned(ds.doc, nd, e.Opts.AllWritablePaths())
 }
 
 // verifyFinal checks a fixed document parsed from the new file.
@@ -81,7 +81,7 @@ func (e *Engine) verifyFinal(final *kio.Source, seg kio.Segment, ds *docState) s
 			}
 		}
 	}
-	if bug := sameOutsideOwned(ds.doc, nd, ds.value, va, e.Opts.WritablePaths); bug != "" {
+	if bug := sameOutsideOwned(ds.doc, nd, ds.value, va, e.Opts.AllWritablePaths()); bug != "" {
 		ds.finalPods = nil
 		return bug
 	}

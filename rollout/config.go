@@ -44,6 +44,9 @@ const (
 //	  fixers: [...]       # --fixers
 //	  skip: [read-only-root]                    # --skip
 //	  resolveImages: true # --resolve-images (docs/images.md)
+//	  readOnlyRoot: known # --read-only-root (known, all or off; docs/safety.md)
+//	  fixExplicitRoot: false                    # --fix-explicit-root
+//	  removeCapabilities: false                 # --remove-capabilities
 //	exemptions:           # the first that matches an object wins
 //	  - namespace: kube-system            # every object of a namespace (globs allowed)
 //	    reason: managed by the cloud provider
@@ -52,9 +55,12 @@ const (
 //	    reason: writes its textfile collector under /var/lib
 //	  - fixers: [read-only-root]          # no namespace or object: everywhere
 //	    reason: not yet; see JIRA-123
-//	images:               # extend the built-in table of image users (first match wins)
-//	  - pattern: ghcr.io/acme/*
-//	    uid: 10001
+//	images:               # facts about images, before the built-in table (first match wins)
+//	  - pattern: ghcr.io/acme/*     # Docker-style reference, * and ? allowed, optional :tag
+//	    uid: 10001                  # the non-root user it is built for (0: needs root)
+//	    gid: 10001                  # its group (fsGroup for persistent volumes)
+//	    needsRoot: false            # true: never made non-root nor hardened
+//	    writablePaths: [/tmp]       # where it writes: read-only root is then known to work
 //	    reason: our base image's user
 type Config struct {
 	// Path is the file, as given or found (relative to the current folder when below it).
@@ -102,7 +108,7 @@ func LoadConfig(p string) (*Config, error) {
 var (
 	topFields       = []string{"apiVersion", "kind", "defaults", "exemptions", "images"}
 	exemptionFields = []string{"namespace", "object", "fixers", "reason"}
-	imageFields     = []string{"pattern", "uid", "reason"}
+	imageFields     = []string{"pattern", "uid", "gid", "needsRoot", "writablePaths", "reason"}
 )
 
 // ParseConfig parses a config file; every unknown field, wrong type or bad value is an
@@ -398,15 +404,56 @@ func parseImage(p string, n *yaml.Node, fail failFunc) (fixers.ImageUID, error) 
 	if _, err := path.Match(tag, ""); err != nil {
 		return img, fail(m["pattern"], "bad image pattern %q", img.Pattern)
 	}
-	uidNode := m["uid"]
-	if uidNode == nil || kio.IsNull(uidNode) {
-		return img, fail(n, "an image needs a uid (the user it is built for; 0 for an image that needs root)")
+	id := func(key string) (int64, bool, error) {
+		v := m[key]
+		if v == nil || kio.IsNull(v) {
+			return 0, false, nil
+		}
+		x, err := strconv.ParseInt(kio.Resolve(v).Value, 10, 64)
+		if err != nil || x < 0 || x > 2147483647 {
+			return 0, false, fail(v, "%s must be a number from 0 to 2147483647, not %q", key, kio.Resolve(v).Value)
+		}
+		return x, true, nil
 	}
-	uid, err := strconv.ParseInt(kio.Resolve(uidNode).Value, 10, 64)
-	if err != nil || uid < 0 || uid > 2147483647 {
-		return img, fail(uidNode, "uid must be a number from 0 (the image needs root) to 2147483647, not %q", kio.Resolve(uidNode).Value)
+	uid, hasUID, err := id("uid")
+	if err != nil {
+		return img, err
 	}
-	img.UID = uid
+	// uid: 0 is how older config files say the image needs root.
+	img.UID, img.NeedsRoot = uid, hasUID && uid == 0
+	if img.GID, _, err = id("gid"); err != nil {
+		return img, err
+	}
+	if v := m["needsRoot"]; v != nil && !kio.IsNull(v) {
+		r := kio.Resolve(v)
+		b, ok := false, false
+		if r.Kind == yaml.ScalarNode {
+			b, ok = kio.ParseBool(r)
+		}
+		if !ok {
+			return img, fail(v, "needsRoot must be true or false, not %q", r.Value)
+		}
+		if !b && hasUID && uid == 0 {
+			return img, fail(v, "needsRoot: false contradicts uid: 0 (which means the image needs root)")
+		}
+		img.NeedsRoot = img.NeedsRoot || b
+	}
+	if v := m["writablePaths"]; v != nil && !kio.IsNull(v) {
+		l, err := stringList(v, "writablePaths", fail)
+		if err != nil {
+			return img, err
+		}
+		img.WritablePaths = []string{}
+		for _, wp := range l {
+			if !strings.HasPrefix(wp, "/") {
+				return img, fail(v, "writablePaths: a path must be absolute, not %q", wp)
+			}
+			img.WritablePaths = append(img.WritablePaths, wp)
+		}
+	}
+	if !hasUID && !img.NeedsRoot && img.WritablePaths == nil && img.GID == 0 {
+		return img, fail(n, "an image needs a uid (the user it is built for), needsRoot: true or writablePaths")
+	}
 	reason, err := scalarField(m, "reason", fail)
 	if err != nil {
 		return img, err

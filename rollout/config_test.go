@@ -3,6 +3,8 @@ package rollout
 import (
 	"strings"
 	"testing"
+
+	"github.com/psafix/psafix/fixers"
 )
 
 const configHead = "apiVersion: psafix.dev/v1alpha1\nkind: Config\n"
@@ -12,7 +14,7 @@ const configHead = "apiVersion: psafix.dev/v1alpha1\nkind: Config\n"
 func TestConfigErrors(t *testing.T) {
 	cases := []struct{ name, text, want string }{
 		{"unknown top field", configHead + "defualts: {}\n", `c.yaml:3: unknown field "defualts" in the top level (known: apiVersion, kind, defaults, exemptions, images)`},
-		{"unknown defaults field", configHead + "defaults:\n  level: baseline\n  colour: red\n", `c.yaml:5: unknown field "colour" in defaults (known: level, version, fixers, skip, runAsUser, writablePaths, resolveImages)`},
+		{"unknown defaults field", configHead + "defaults:\n  level: baseline\n  colour: red\n", `c.yaml:5: unknown field "colour" in defaults (known: level, version, fixers, skip, runAsUser, writablePaths, readOnlyRoot, fixExplicitRoot, removeCapabilities, resolveImages)`},
 		{"resolveImages not a bool", configHead + "defaults:\n  resolveImages: yes\n", `c.yaml:4: defaults.resolveImages must be true or false, not "yes"`},
 		{"bad level", configHead + "defaults:\n  level: strict\n", `c.yaml:4: defaults.level: level must be restricted or baseline, not "strict"`},
 		{"bad version", configHead + "defaults:\n  version: 1.30\n", `c.yaml:4: defaults.version: version must be latest or v1.N, not "1.30"`},
@@ -29,6 +31,10 @@ func TestConfigErrors(t *testing.T) {
 		{"exemption unknown fixer", configHead + "exemptions:\n  - namespace: a\n    fixers: [all, seccomp, nope]\n    reason: x\n", `c.yaml:5: unknown fixer "nope"`},
 		{"image without uid", configHead + "images:\n  - pattern: ghcr.io/acme/*\n", `c.yaml:4: an image needs a uid`},
 		{"image bad uid", configHead + "images:\n  - pattern: ghcr.io/acme/*\n    uid: -1\n", `c.yaml:5: uid must be a number from 0`},
+		{"bad read-only-root", configHead + "defaults:\n  readOnlyRoot: some\n", `read-only-root must be known, all or off, not "some"`},
+		{"bad fixExplicitRoot", configHead + "defaults:\n  fixExplicitRoot: please\n", `c.yaml:4:`},
+		{"image relative writable path", configHead + "images:\n  - pattern: ghcr.io/acme/*\n    writablePaths: [tmp]\n", `c.yaml:5: writablePaths: a path must be absolute, not "tmp"`},
+		{"image needsRoot false with uid 0", configHead + "images:\n  - pattern: ghcr.io/acme/*\n    uid: 0\n    needsRoot: false\n", `c.yaml:6: needsRoot: false contradicts uid: 0`},
 		{"duplicate", configHead + "kind: Config\n", `c.yaml:3: duplicate key "kind"`},
 		{"invalid yaml", configHead + "defaults: [\n", `c.yaml:`},
 		{"empty", "# nothing\n", `c.yaml: empty config file`},
@@ -74,5 +80,52 @@ images:
 	}
 	if len(c.Images) != 1 || c.Images[0].UID != 10001 || c.Images[0].Source != "c.yaml:12" {
 		t.Errorf("images: %+v", c.Images)
+	}
+}
+
+// TestConfigSafetyKeys: the opt-ins of the safe defaults, and the images: schema (old
+// files, where uid: 0 means the image needs root, stay valid).
+func TestConfigSafetyKeys(t *testing.T) {
+	c, err := ParseConfig("c.yaml", []byte(configHead+`defaults:
+  readOnlyRoot: all
+  fixExplicitRoot: true
+  removeCapabilities: false
+images:
+  - pattern: ghcr.io/acme/legacy
+    uid: 0
+  - pattern: ghcr.io/acme/*
+    uid: 10001
+    gid: 10002
+    writablePaths: [/tmp, /var/cache/acme]
+    reason: our base image
+  - pattern: php:*apache*
+    needsRoot: true
+  - pattern: gcr.io/acme/static
+    writablePaths: []
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, opts, err := Read(c.Defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.ReadOnlyRoot != fixers.ReadOnlyRootAll || !opts.FixExplicitRoot || opts.RemoveCapabilities {
+		t.Errorf("defaults: %+v", opts)
+	}
+	if len(c.Images) != 4 {
+		t.Fatalf("images: %+v", c.Images)
+	}
+	if img := c.Images[0]; !img.NeedsRoot {
+		t.Errorf("uid: 0 should mean needs root: %+v", img)
+	}
+	if img := c.Images[1]; img.UID != 10001 || img.GID != 10002 || len(img.WritablePaths) != 2 || img.NeedsRoot || img.Source != "our base image (c.yaml:10)" {
+		t.Errorf("full entry: %+v", img)
+	}
+	if img := c.Images[2]; !img.NeedsRoot || img.UID != 0 {
+		t.Errorf("needsRoot entry: %+v", img)
+	}
+	if img := c.Images[3]; img.WritablePaths == nil || len(img.WritablePaths) != 0 {
+		t.Errorf("writablePaths: [] is known and empty: %+v", img)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sergi/go-diff/diffmatchpatch"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/pod-security-admission/api"
 
 	"github.com/psafix/psafix/fixers"
@@ -88,13 +89,13 @@ func TestCorpus(t *testing.T) {
 				}
 				continue
 			}
-			if why := fixers.SameOutsideOwned(db[i], da[i], opts.WritablePaths); why != "" {
+			if why := fixers.SameOutsideOwned(db[i], da[i], opts.AllWritablePaths()); why != "" {
 				t.Errorf("%s: document %d: %s", path, i+1, why)
 			}
 			wa := kio.FindWorkloads(da[i])
 			for j, w := range wb {
 				meta, spec, err := fixers.DecodePod(w)
-				if err != nil || !allFixable(eval.Evaluate(lv, meta, spec), spec) {
+				if err != nil || !allFixable(opts, w, meta, spec, eval.Evaluate(lv, meta, spec)) {
 					continue
 				}
 				mustPass++
@@ -130,14 +131,15 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
-// allFixable reports whether every failing check has a default fixer that can fix it.
-// Images the table knows to need root (the official nginx) are reported, not given a UID
-// they would crash with, so their pods are not expected to pass.
-func allFixable(findings []fixers.Finding, spec *corev1.PodSpec) bool {
+// allFixable reports whether every failing check has a default fixer that can fix it and
+// nothing keeps the pod failing: pods psafix declines (an image the table knows to need
+// root, an explicit root setting, a kept capability) are reported with a note, not fixed.
+func allFixable(opts *fixers.Options, w *kio.Workload, meta *metav1.ObjectMeta, spec *corev1.PodSpec, findings []fixers.Finding) bool {
 	if len(findings) == 0 {
 		return false // already passing: nothing to prove
 	}
-	if len(fixers.KnownRootContainers(spec, nil)) > 0 {
+	t := fixers.Target{Level: api.LevelRestricted, Version: api.LatestVersion()}
+	if len(fixers.Declines(opts, w, meta, spec, t, findings, nil)) > 0 {
 		return false
 	}
 	for _, f := range findings {

@@ -30,9 +30,13 @@ The options come from the functionConfig, either typed:
     skip: [read-only-root]   # do not run these
     runAsUser: 65532         # or none
     writablePaths: [/tmp]
+    readOnlyRoot: known      # or all, off
+    fixExplicitRoot: false   # true changes runAsUser: 0 / runAsNonRoot: false
+    removeCapabilities: false # true removes added capabilities the level forbids
 
 or a ConfigMap with the same options under data, named like the flags (lists
-comma-separated): level, version, fixers, skip, run-as-user, writable-paths. That is what
+comma-separated): level, version, fixers, skip, run-as-user, writable-paths,
+read-only-root, fix-explicit-root, remove-capabilities. That is what
 'kpt fn eval --exec psafix -- level=baseline skip=read-only-root' passes.
 
 Exit codes:

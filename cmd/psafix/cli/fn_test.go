@@ -60,7 +60,7 @@ func TestFnExitCodes(t *testing.T) {
 	}
 	unfixable := strings.Replace(fnInput, "      image: busybox\n", "      image: busybox\n      securityContext:\n        privileged: true\n", 1)
 	_, errs, code = runCLI(nil, []byte(unfixable))
-	if code != 1 || !strings.Contains(errs, `psafix: Pod/p container "c": [privileged]`) || !strings.HasSuffix(errs, "psafix: 2 violations remain at restricted\n") {
+	if code != 1 || !strings.Contains(errs, `psafix: Pod/p container "c": [privileged]`) || !strings.HasSuffix(errs, "psafix: 4 violations remain at restricted\n") {
 		t.Errorf("unfixable: exit %d, stderr:\n%s", code, errs)
 	}
 	out, errs, code = runCLI([]string{"fn"}, []byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n"))

@@ -75,7 +75,8 @@ func TestNamespaceLevels(t *testing.T) {
 		}
 		return rest
 	}
-	out, report, _ := runCLIArgs(t, dir)
+	// read-only-root on every container shows that pod a was fixed, for baseline.
+	out, report, _ := runCLIArgs(t, "--read-only-root=all", dir)
 	if strings.Contains(pass(out, "a"), "runAsNonRoot") || !strings.Contains(pass(out, "a"), "readOnlyRootFilesystem") {
 		t.Errorf("shop enforces baseline: pod a should get only read-only-root:\n%s", pass(out, "a"))
 	}
