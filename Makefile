@@ -23,10 +23,14 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 
+# staticcheck runs at its pinned version from the module proxy (no install step).
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 
 # psafix on the bundled example: the diff it would apply.
 example:

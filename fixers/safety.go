@@ -91,14 +91,6 @@ func (p *Pod) CanHarden(fixer string) bool {
 	return false
 }
 
-// keptRoot returns why a container is kept as root, or "".
-func (p *Pod) keptRoot(c *Container) string {
-	if b, ok := p.plan().root[c.Node]; ok {
-		return b.Why
-	}
-	return ""
-}
-
 func declineMessage(bs []Blocker, level api.Level) string {
 	whys := make([]string, 0, len(bs))
 	seen := map[string]bool{}

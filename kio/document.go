@@ -321,11 +321,6 @@ func IsNull(n *yaml.Node) bool {
 	return n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
-// isEmptyFlow reports whether n is "{}" or "[]".
-func isEmptyFlow(n *yaml.Node) bool {
-	return (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && len(n.Content) == 0
-}
-
 // Span returns the byte range of an object of the document: the whole segment for the
 // root, else from the node's start to the start of the node that follows it (the next item
 // of a List) or the segment's end. Every edit of the object starts in that range.

@@ -236,10 +236,7 @@ func (e *Editor) addKeys(n *yaml.Node, m *Map) ([]Edit, error) {
 			}
 			return []Edit{{Start: e.d.start(n), End: close + 1, Text: renderJSON(m, k.Column-1, e.jsonStep(n))}}, nil
 		}
-		var parts []string
-		for _, k := range m.keys {
-			parts = append(parts, k)
-		}
+		parts := append([]string(nil), m.keys...)
 		return e.flowInsert(n, len(parts), func(col int, multi bool) []string {
 			out := make([]string, 0, m.Len())
 			for _, k := range m.keys {

@@ -40,7 +40,7 @@ spec:
 	if code != ExitOK || !strings.Contains(out, "enforce: restricted\n") || strings.Contains(out, "enforce: baseline") {
 		t.Errorf("exit %d: the enforce label must stay restricted:\n%s\n%s", code, out, report)
 	}
-	out, report, _ = runCLIArgs(t, "report", file)
+	out, _, _ = runCLIArgs(t, "report", file)
 	if !strings.Contains(out, "keeps enforce=restricted from its label although the workload fails it even after fixing") {
 		t.Errorf("report does not say why:\n%s", out)
 	}
