@@ -63,8 +63,8 @@ type Option struct {
 // Options is every option psafix reads. To add one: add its field to Settings (or to
 // fixers.OptionStrings and fixers.ParseOptions, for an option of the fixers) and a line
 // here. The command line, .psafix.yaml and the KRM function's config then all accept it,
-// each under its name, with the same validation and precedence; docs/configuration lists
-// them.
+// each under its name, with the same validation and precedence. Document it in
+// docs/rollout.md (.psafix.yaml) and docs/krm-function.md (the functionConfig).
 var Options = []Option{
 	{Key: "level", Flag: "level", Default: "restricted",
 		Usage: "Pod Security Standards level to reach: restricted or baseline",
