@@ -103,9 +103,37 @@ func ParseDocument(src *Source, seg Segment, index int) (*Document, error) {
 	if line := d.afterFlowRoot(); line > 0 {
 		return nil, &ParseError{Line: line, Msg: "content after the end of the document's flow collection"}
 	}
-	first := bytes.TrimLeft(text, " \t\r\n")
-	d.JSON = d.Root.Kind == yaml.MappingNode && d.Root.Style&yaml.FlowStyle != 0 && len(first) > 0 && first[0] == '{'
+	d.JSON = d.Root.Kind == yaml.MappingNode && d.Root.Style&yaml.FlowStyle != 0 && jsonKeys(d.Root)
 	return d, nil
+}
+
+// jsonKeys reports whether every key of every mapping in a flow collection is a
+// double-quoted string, as JSON writes them: such a document gets JSON added, while a YAML
+// flow mapping ({kind: Pod}) gets YAML. Comments around it do not matter.
+func jsonKeys(n *yaml.Node) bool {
+	switch n.Kind {
+	case yaml.MappingNode:
+		if n.Style&yaml.FlowStyle == 0 {
+			return false
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Kind != yaml.ScalarNode || k.Style&yaml.DoubleQuotedStyle == 0 || !jsonKeys(n.Content[i+1]) {
+				return false
+			}
+		}
+	case yaml.SequenceNode:
+		if n.Style&yaml.FlowStyle == 0 {
+			return false
+		}
+		for _, c := range n.Content {
+			if !jsonKeys(c) {
+				return false
+			}
+		}
+	case yaml.AliasNode:
+		return false
+	}
+	return true
 }
 
 // afterFlowRoot returns the line of any content after a root flow collection's closing

@@ -77,3 +77,35 @@ func TestAnchoredEdits(t *testing.T) {
 	checkFill(t, "c: &d\n  x: 0\nc2:\n  <<: *d\n", []string{"c", "z"}, "")
 	checkFill(t, "c: &d\n  x: 0\nc2:\n  c:\n    <<: *d\n", []string{"c", "z"}, "c: &d\n  x: 0\n  z: 1\nc2:\n  c:\n    <<: *d\n")
 }
+
+// TestLineEndings: an inserted line takes the ending of the line it follows; every other
+// line keeps its own, in mixed files too; JSON added to a CRLF file ends in CRLF, and JSON
+// indented with tabs (jq --tab) gets tab-indented members.
+func TestLineEndings(t *testing.T) {
+	// Mixed: the mapping's last line ends in CRLF, the file mostly in LF.
+	checkFill(t, "c:\n  x: 0\r\nz: 2\n", []string{"c", "v"}, "c:\n  x: 0\r\n  v: 1\r\nz: 2\n")
+	checkFill(t, "c:\r\n  x: 0\nz: 2\r\nw: 3\r\n", []string{"c", "v"}, "c:\r\n  x: 0\n  v: 1\nz: 2\r\nw: 3\r\n")
+	// Filling a null: after the key's line, with its ending.
+	checkFill(t, "a: 1\nc:\r\nz: 2\n", []string{"c", "v"}, "a: 1\nc:\r\n  v: 1\r\nz: 2\n")
+	// Pretty JSON in a CRLF file.
+	checkFill(t, "{\r\n  \"c\": {\r\n    \"x\": 0\r\n  }\r\n}\r\n", []string{"c", "v"},
+		"{\r\n  \"c\": {\r\n    \"x\": 0,\r\n    \"v\": 1\r\n  }\r\n}\r\n")
+	checkFill(t, "{\r\n  \"c\": {\r\n    \"x\": 0\r\n  }\r\n}\r\n", []string{"c", "s", "v"},
+		"{\r\n  \"c\": {\r\n    \"x\": 0,\r\n    \"s\": {\r\n      \"v\": 1\r\n    }\r\n  }\r\n}\r\n")
+	checkFill(t, "{\r\n  \"c\": {},\r\n  \"z\": 1\r\n}\r\n", []string{"c", "v"},
+		"{\r\n  \"c\": {\r\n    \"v\": 1\r\n  },\r\n  \"z\": 1\r\n}\r\n")
+	// jq --tab.
+	checkFill(t, "{\n\t\"c\": {\n\t\t\"x\": 0\n\t}\n}\n", []string{"c", "s", "v"},
+		"{\n\t\"c\": {\n\t\t\"x\": 0,\n\t\t\"s\": {\n\t\t\t\"v\": 1\n\t\t}\n\t}\n}\n")
+	checkFill(t, "{\n\t\"c\": {},\n\t\"z\": 1\n}\n", []string{"c", "v"}, "{\n\t\"c\": {\n\t\t\"v\": 1\n\t},\n\t\"z\": 1\n}\n")
+}
+
+// TestFlowYAMLNotJSON: a flow mapping written as YAML gets YAML (no quoted keys); JSON gets
+// JSON, with or without a comment before it.
+func TestFlowYAMLNotJSON(t *testing.T) {
+	checkFill(t, "{c: {x: 0}}\n", []string{"c", "v"}, "{c: {x: 0, v: 1}}\n")
+	checkFill(t, "# a comment\n{c: {x: 0}}\n", []string{"c", "s", "v"}, "# a comment\n{c: {x: 0, s: {v: 1}}}\n")
+	checkFill(t, "{c: {\"x\": 0}}\n", []string{"c", "v"}, "{c: {\"x\": 0, v: 1}}\n")
+	checkFill(t, "{\"c\": {\"x\": 0}}\n", []string{"c", "v"}, "{\"c\": {\"x\": 0, \"v\": 1}}\n")
+	checkFill(t, "# a comment\n{\"c\": {\"x\": 0}}\n", []string{"c", "v"}, "# a comment\n{\"c\": {\"x\": 0, \"v\": 1}}\n")
+}

@@ -208,7 +208,7 @@ func (e *Editor) fillNull(n *yaml.Node, f *fill) ([]Edit, error) {
 // insertLines puts lines after line (before its terminator, so a file without a final
 // newline keeps having none).
 func (e *Editor) insertLines(line int, lines []string) Edit {
-	eol := e.d.Src.EOL
+	eol := e.d.Src.EOLOf(line)
 	pos := e.d.Src.LineEnd(line)
 	if pos == len(e.d.Src.Data) && len(e.d.order) > 0 {
 		// At the end of a file without a final newline, the inserted line break would
@@ -234,7 +234,7 @@ func (e *Editor) addKeys(n *yaml.Node, m *Map) ([]Edit, error) {
 			if err != nil {
 				return nil, err
 			}
-			return []Edit{{Start: e.d.start(n), End: close + 1, Text: renderJSON(m, k.Column-1, e.jsonStep(n))}}, nil
+			return []Edit{{Start: e.d.start(n), End: close + 1, Text: renderJSON(m, k.Column-1, e.jsonStep(n), e.layout(e.d.start(n)))}}, nil
 		}
 		parts := append([]string(nil), m.keys...)
 		return e.flowInsert(n, len(parts), func(col int, multi bool) []string {
@@ -242,7 +242,7 @@ func (e *Editor) addKeys(n *yaml.Node, m *Map) ([]Edit, error) {
 			for _, k := range m.keys {
 				val := renderFlow(m.vals[k], e.d.JSON)
 				if multi && e.d.JSON {
-					val = renderJSON(m.vals[k], col, e.jsonStep(n))
+					val = renderJSON(m.vals[k], col, e.jsonStep(n), e.layout(e.d.start(n)))
 				}
 				out = append(out, renderKey(k, e.d.JSON)+": "+val)
 			}
@@ -317,6 +317,17 @@ func (e *Editor) multiLine(n *yaml.Node) bool {
 	return n != nil && len(n.Content) > 0 && n.Content[0].Line > n.Line
 }
 
+// layout returns how lines added at off are written: with the ending of off's line, and
+// in a JSON document indented with tabs (jq --tab), with tabs.
+func (e *Editor) layout(off int) layout {
+	lay := layout{eol: e.d.Src.EOLOf(e.d.Src.LineOf(off))}
+	if r := e.d.Root; e.d.JSON && r != nil && len(r.Content) > 0 && r.Content[0].Line > r.Line {
+		line := e.d.Src.Line(r.Content[0].Line)
+		lay.tabs = len(line) > 0 && line[0] == '\t'
+	}
+	return lay
+}
+
 // jsonStep guesses the indentation step of a JSON document from a nested member.
 func (e *Editor) jsonStep(n *yaml.Node) int {
 	for p := n; p != nil; p = e.d.parentOf(p) {
@@ -357,7 +368,7 @@ func (e *Editor) flowInsert(n *yaml.Node, count int, entries func(col int, multi
 		return []Edit{{Start: lastEnd, End: lastEnd, Text: ", " + strings.Join(entries(0, false), ", ")}}, nil
 	}
 	col := first.Column - 1
-	ind := e.d.Src.EOL + strings.Repeat(" ", col)
+	ind := e.layout(lastEnd).indent(col)
 	return []Edit{{Start: lastEnd, End: lastEnd, Text: "," + ind + strings.Join(entries(col, true), ","+ind)}}, nil
 }
 
@@ -381,7 +392,7 @@ func (e *Editor) editSeq(n *yaml.Node, f *fill) ([]Edit, error) {
 			out := make([]string, 0, len(f.items))
 			for _, it := range f.items {
 				if multi && e.d.JSON {
-					out = append(out, renderJSON(it, col, e.jsonStep(n)))
+					out = append(out, renderJSON(it, col, e.jsonStep(n), e.layout(e.d.start(n))))
 				} else {
 					out = append(out, renderFlow(it, e.d.JSON))
 				}
@@ -463,7 +474,7 @@ func (e *Editor) deleteItem(it *yaml.Node) Edit {
 	for l := first; l <= last; l++ {
 		line := e.d.Src.Line(l)
 		if i := commentStart(line); i >= 0 {
-			keep = append(keep, e.d.Src.EOL+strings.Repeat(" ", indentOf(line))+string(line[i:]))
+			keep = append(keep, e.d.Src.EOLOf(first-1)+strings.Repeat(" ", indentOf(line))+string(line[i:]))
 		}
 	}
 	return Edit{Start: start, End: end, Text: strings.Join(keep, "")}

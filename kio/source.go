@@ -101,6 +101,19 @@ func (s *Source) LineEnd(line int) int {
 	return end
 }
 
+// EOLOf returns the ending of line: "\r\n" or "\n", or the file's EOL for a last line
+// without one. A line added after line takes it, so that mixed files keep every ending.
+func (s *Source) EOLOf(line int) string {
+	end := s.LineEnd(line)
+	switch {
+	case end+1 < len(s.Data) && s.Data[end] == '\r' && s.Data[end+1] == '\n':
+		return "\r\n"
+	case end < len(s.Data) && s.Data[end] == '\n':
+		return "\n"
+	}
+	return s.EOL
+}
+
 // Line returns the text of line without its terminator.
 func (s *Source) Line(line int) []byte {
 	return s.Data[s.LineStart(line):s.LineEnd(line)]

@@ -258,9 +258,23 @@ func renderBlockItems(items List, col int, st Style) []string {
 	return out
 }
 
+// layout is how new lines of a JSON document are written: their line ending, and whether
+// they are indented with tabs (jq --tab) rather than spaces. Columns count either.
+type layout struct {
+	eol  string
+	tabs bool
+}
+
+func (l layout) indent(col int) string {
+	if l.tabs {
+		return l.eol + strings.Repeat("\t", col)
+	}
+	return l.eol + strings.Repeat(" ", col)
+}
+
 // renderJSON writes v as multi-line JSON whose nested lines start at column col, with
 // nested levels step further in; short lists of scalars stay on one line.
-func renderJSON(v Value, col, step int) string {
+func renderJSON(v Value, col, step int, lay layout) string {
 	switch x := v.(type) {
 	case *Map:
 		if x.Len() == 0 {
@@ -272,9 +286,9 @@ func renderJSON(v Value, col, step int) string {
 			if i > 0 {
 				b.WriteString(",")
 			}
-			b.WriteString("\n" + strings.Repeat(" ", col+step) + quoteJSON(k) + ": " + renderJSON(x.vals[k], col+step, step))
+			b.WriteString(lay.indent(col+step) + quoteJSON(k) + ": " + renderJSON(x.vals[k], col+step, step, lay))
 		}
-		b.WriteString("\n" + strings.Repeat(" ", col) + "}")
+		b.WriteString(lay.indent(col) + "}")
 		return b.String()
 	case List:
 		simple := true
@@ -292,9 +306,9 @@ func renderJSON(v Value, col, step int) string {
 			if i > 0 {
 				b.WriteString(",")
 			}
-			b.WriteString("\n" + strings.Repeat(" ", col+step) + renderJSON(it, col+step, step))
+			b.WriteString(lay.indent(col+step) + renderJSON(it, col+step, step, lay))
 		}
-		b.WriteString("\n" + strings.Repeat(" ", col) + "]")
+		b.WriteString(lay.indent(col) + "]")
 		return b.String()
 	}
 	return renderScalar(v, true)
