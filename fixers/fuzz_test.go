@@ -60,9 +60,32 @@ func FuzzFixFile(f *testing.F) {
 			return
 		}
 		out := kio.NewSource(res.New)
+		inSegs := kio.Split(src.Data)
 		for i, seg := range kio.Split(out.Data) {
-			if _, err := kio.ParseDocument(out, seg, i); err != nil {
+			nd, err := kio.ParseDocument(out, seg, i)
+			if err != nil {
 				t.Fatalf("output does not parse: %v\n--- input\n%s\n--- output\n%s", err, data, res.New)
+			}
+			// Every fixed pod decodes strictly (no unknown field) wherever its original did.
+			if nd.Root == nil || i >= len(inSegs) {
+				continue
+			}
+			od, err := kio.ParseDocument(src, inSegs[i], i)
+			if err != nil || od.Root == nil {
+				continue
+			}
+			vo, err1 := kio.ToValue(od.Root)
+			vn, err2 := kio.ToValue(nd.Root)
+			if err1 != nil || err2 != nil {
+				continue
+			}
+			ow, nw := kio.FindWorkloads(od), kio.FindWorkloads(nd)
+			for j := range nw {
+				if j < len(ow) && unknownField(at(vo, ow[j].Path)) == "" {
+					if f := unknownField(at(vn, nw[j].Path)); f != "" {
+						t.Fatalf("output does not decode strictly: unknown field %s\n--- input\n%s\n--- output\n%s", f, data, res.New)
+					}
+				}
 			}
 		}
 		again := engine.FixFile("fuzz.yaml", res.New)

@@ -73,6 +73,11 @@ func (e *Engine) verifyFinal(final *kio.Source, seg kio.Segment, ds *docState) s
 			ds.finalPods = nil
 			return "the fixed pod does not decode: " + ps.err.Error()
 		}
+		if f := unknownField(at(va, ps.w.Path)); f != "" && unknownField(at(ds.value, ds.workloads[i].w.Path)) == "" {
+			// The original decoded strictly; the API server would reject the result.
+			ds.finalPods = nil
+			return fmt.Sprintf("the fix gives %s the field %s, which the API rejects (strict decoding)", ps.w.ID(), f)
+		}
 		ps.failing, ps.evaluated = e.eval.Evaluate(ps.lv(), ps.meta, ps.spec), true
 		for _, f := range ps.failing {
 			if !failsCheck(ds.workloads[i].failing, f.ID) {

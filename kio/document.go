@@ -305,6 +305,38 @@ func (d *Document) inFlow(n *yaml.Node) bool {
 	return false
 }
 
+// valueOf returns the value node written for key k in mapping m (an alias stays an alias),
+// or nil when k is not one of m's own keys.
+func (d *Document) valueOf(m, k *yaml.Node) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i] == k {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// inItem reports whether n is the value of a key of a sequence item's mapping (a
+// container's securityContext), rather than of a mapping under a key (a pod spec's).
+func (d *Document) inItem(n *yaml.Node) bool {
+	p := d.parentOf(n)
+	if p == nil {
+		return false
+	}
+	pp := d.parentOf(p)
+	return pp != nil && pp.Kind == yaml.SequenceNode
+}
+
+// otherLevel reports whether alias a stands under the same key as its anchored node but at
+// another level: one in a sequence item (a container), the other not (a pod spec).
+func (d *Document) otherLevel(a, anchored *yaml.Node) bool {
+	ka, kn := d.keyOf(a), d.keyOf(anchored)
+	if ka == nil || kn == nil || ka.Tag == "!!merge" || ka.Value != kn.Value {
+		return false
+	}
+	return d.inItem(a) != d.inItem(anchored)
+}
+
 // Resolve follows an alias to the node it names.
 func Resolve(n *yaml.Node) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode {

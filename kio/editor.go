@@ -116,7 +116,7 @@ func (e *Editor) put(m *yaml.Node, path []string, v Value, appendItem bool) {
 			e.fail(cur, "expected a mapping for %q", key)
 			return
 		}
-		_, val := Lookup(cur, key)
+		k, val := Lookup(cur, key)
 		if val == nil {
 			f := e.fillFor(cur)
 			if f.m == nil {
@@ -126,6 +126,10 @@ func (e *Editor) put(m *yaml.Node, path []string, v Value, appendItem bool) {
 			return
 		}
 		if i < len(path)-1 {
+			if a := e.d.valueOf(cur, k); a != nil && a.Kind == yaml.AliasNode && e.d.otherLevel(a, a.Alias) {
+				e.putMerged(a, path[i+1:], v, appendItem)
+				return
+			}
 			cur = val
 			continue
 		}
@@ -162,6 +166,31 @@ func (e *Editor) put(m *yaml.Node, path []string, v Value, appendItem bool) {
 		}
 		return
 	}
+}
+
+// putMerged records a change below an alias of an anchor that stands at another level
+// ("securityContext: *ids" in a container, "&ids" on the pod): the anchor must not get a
+// field that is invalid at one of its uses, so the alias becomes a mapping of its own that
+// merges the anchor and adds the new keys ("<<: *ids" then "allowPrivilegeEscalation:
+// false"). A key the anchor has already cannot be changed for one use only: refused.
+func (e *Editor) putMerged(a *yaml.Node, path []string, v Value, appendItem bool) {
+	target := Resolve(a)
+	if target.Kind != yaml.MappingNode && !IsNull(target) {
+		e.fail(a, "expected a mapping for %q", path[0])
+		return
+	}
+	if _, have := Lookup(target, path[0]); have != nil {
+		if len(path) == 1 && !appendItem && ScalarIs(have, v) {
+			return
+		}
+		e.fail(a, "the anchor &%s (line %d) is shared with another level and already sets %q: not changed for one of its uses", a.Alias.Anchor, a.Alias.Line, path[0])
+		return
+	}
+	f := e.fillFor(a)
+	if f.m == nil {
+		f.m = &Map{}
+	}
+	f.m.setPath(path, v, appendItem)
 }
 
 func appendNew(l List, v Value) List {
@@ -237,6 +266,18 @@ func (e *Editor) Anchored() []string {
 // x. An alias under the same key, or an anchored list item used (or merged) as another item,
 // gets the same fix, which is what its author meant by sharing the value.
 func (e *Editor) aliasedElsewhere(n *yaml.Node) error {
+	for p := n; p != nil; p = e.d.parentOf(p) {
+		if p.Anchor == "" || !e.d.inItem(p) {
+			continue
+		}
+		// An anchor in a list item (a container's securityContext) used by an alias at
+		// another level (the pod's): what the item gets may be invalid there.
+		for _, a := range e.d.order {
+			if a.Kind == yaml.AliasNode && a.Alias == p && e.d.otherLevel(a, p) {
+				return fmt.Errorf("line %d: the anchor &%s is also the %s at line %d, at another level (a field valid in one may be invalid in the other): not edited", p.Line, p.Anchor, e.d.keyOf(a).Value, a.Line)
+			}
+		}
+	}
 	if n.Anchor == "" {
 		return nil
 	}

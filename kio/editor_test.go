@@ -1,6 +1,12 @@
 package kio
 
-import "testing"
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
 
 // TestFillNull: a key whose value is null is filled when the null is written as nothing,
 // "~" or "null" (with an anchor or a comment around it), and refused, never half-edited,
@@ -108,4 +114,66 @@ func TestFlowYAMLNotJSON(t *testing.T) {
 	checkFill(t, "{c: {\"x\": 0}}\n", []string{"c", "v"}, "{c: {\"x\": 0, v: 1}}\n")
 	checkFill(t, "{\"c\": {\"x\": 0}}\n", []string{"c", "v"}, "{\"c\": {\"x\": 0, \"v\": 1}}\n")
 	checkFill(t, "# a comment\n{\"c\": {\"x\": 0}}\n", []string{"c", "v"}, "# a comment\n{\"c\": {\"x\": 0, \"v\": 1}}\n")
+}
+
+// TestSharedAnchorLevels: an anchor shared by a mapping at one level (a pod's
+// securityContext) and an alias under the same key in a list item (a container's) is not
+// given the item's new keys: the alias becomes a mapping that merges the anchor. An anchor
+// in a list item used at another level is refused.
+func TestSharedAnchorLevels(t *testing.T) {
+	pod := "spec:\n  sc: &ids\n    u: 1\n  cs:\n  - n: a\n    sc: *ids # same\n"
+	checkFillAt(t, pod, []string{"spec", "cs", "0", "sc", "a"},
+		"spec:\n  sc: &ids\n    u: 1\n  cs:\n  - n: a\n    sc: # same\n      <<: *ids\n      a: 1\n")
+	checkFillAt(t, pod, []string{"spec", "sc", "a"}, "spec:\n  sc: &ids\n    u: 1\n    a: 1\n  cs:\n  - n: a\n    sc: *ids # same\n")
+	// A key the anchor has already is not changed for one use.
+	checkFillAt(t, strings.Replace(pod, "u: 1", "u: 0", 1), []string{"spec", "cs", "0", "sc", "u"}, "")
+	flow := "spec:\n  sc: &ids {u: 1}\n  cs:\n  - {n: a, sc: *ids}\n"
+	checkFillAt(t, flow, []string{"spec", "cs", "0", "sc", "a"}, "spec:\n  sc: &ids {u: 1}\n  cs:\n  - {n: a, sc: {<<: *ids, a: 1}}\n")
+	// The anchor in the item, the alias on the pod.
+	checkFillAt(t, "spec:\n  cs:\n  - n: a\n    sc: &ids\n      u: 1\n  sc: *ids\n", []string{"spec", "cs", "0", "sc", "a"}, "")
+}
+
+// checkFillAt is checkFill for a path that may pass through sequence items (a number).
+func checkFillAt(t *testing.T, text string, path []string, want string) {
+	t.Helper()
+	src := NewSource([]byte(text))
+	d, err := ParseDocument(src, Split(src.Data)[0], 0)
+	if err != nil {
+		t.Fatalf("%q: %v", text, err)
+	}
+	m := d.Root
+	i := 0
+	for ; i < len(path); i++ {
+		n, err := strconv.Atoi(path[i])
+		if err != nil {
+			continue
+		}
+		_, s := Lookup(m, path[i-1])
+		if i > 1 {
+			_, s = Lookup(lookupPath(m, path[:i-1]), path[i-1])
+		}
+		m = Resolve(s.Content[n])
+		path = path[i+1:]
+		i = -1
+	}
+	ed := NewEditor(d)
+	ed.Set(m, path, Int(1))
+	edits, err := ed.Edits()
+	switch {
+	case want == "" && err == nil:
+		t.Errorf("%q: edited, want refused:\n%s", text, Apply(src.Data, edits))
+	case want != "" && err != nil:
+		t.Errorf("%q: %v", text, err)
+	case want != "":
+		if got := string(Apply(src.Data, edits)); got != want {
+			t.Errorf("%q: got\n%s\nwant\n%s", text, got, want)
+		}
+	}
+}
+
+func lookupPath(m *yaml.Node, path []string) *yaml.Node {
+	for _, k := range path {
+		_, m = Lookup(m, k)
+	}
+	return m
 }

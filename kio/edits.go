@@ -42,6 +42,8 @@ func (e *Editor) Edits() ([]Edit, error) {
 			es, err = e.replaceScalar(n, f.scalar)
 		case IsNull(n):
 			es, err = e.fillNull(n, f)
+		case n.Kind == yaml.AliasNode:
+			es, err = e.mergeAlias(n, f.m)
 		case n.Kind == yaml.MappingNode:
 			es, err = e.addKeys(n, f.m)
 		case n.Kind == yaml.SequenceNode:
@@ -124,6 +126,46 @@ func (e *Editor) replaceScalar(n *yaml.Node, v Value) ([]Edit, error) {
 		}
 	}
 	return []Edit{{Start: s, End: end, Text: text}}, nil
+}
+
+// mergeAlias turns "key: *a" into a mapping of its own that merges the anchor and adds m:
+// "key:" then "<<: *a" and m's keys in block style, or "{<<: *a, k: v}" in a flow collection.
+func (e *Editor) mergeAlias(n *yaml.Node, m *Map) ([]Edit, error) {
+	k := e.d.keyOf(n)
+	if k == nil || m == nil || m.Len() == 0 {
+		return nil, fmt.Errorf("line %d: cannot edit this alias", n.Line)
+	}
+	data := e.d.Src.Data
+	s := e.d.start(n)
+	if s >= len(data) || data[s] != '*' {
+		return nil, fmt.Errorf("line %d: cannot find the alias *%s", n.Line, n.Value)
+	}
+	end := s + 1
+	for end < len(data) && !isFlowStop(data[end]) {
+		end++
+	}
+	ref := string(data[s:end])
+	if e.d.inFlow(n) {
+		parts := []string{"<<: " + ref}
+		for _, key := range m.keys {
+			parts = append(parts, renderKey(key, false)+": "+renderFlow(m.vals[key], false))
+		}
+		return []Edit{{Start: s, End: end, Text: "{" + strings.Join(parts, ", ") + "}"}}, nil
+	}
+	if n.Line != k.Line {
+		return nil, fmt.Errorf("line %d: an alias on a line of its own is not edited", n.Line)
+	}
+	if rest := data[end:e.d.Src.LineEnd(n.Line)]; !isBlankOrComment(rest) {
+		return nil, fmt.Errorf("line %d: text after the alias %s: not edited", n.Line, ref)
+	}
+	colon, err := e.d.afterColon(k)
+	if err != nil {
+		return nil, err
+	}
+	st := e.d.StyleAt(n)
+	col := k.Column - 1 + st.Step
+	lines := append([]string{strings.Repeat(" ", col) + "<<: " + ref}, renderBlockMap(m, col, st)...)
+	return []Edit{{Start: colon, End: end}, e.insertLines(k.Line, lines)}, nil
 }
 
 // nullToken returns the range of the "~" / "null" text after a key's colon (empty when the
