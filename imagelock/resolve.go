@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,14 +68,17 @@ func Resolve(ctx context.Context, images []string, o Options) ([]Entry, []Note) 
 	if o.Platform.OS == "" {
 		o.Platform = v1.Platform{OS: "linux", Architecture: "amd64"}
 	}
-	type result struct {
-		entry *Entry
-		note  *Note
-	}
 	results := make([]result, len(images))
 	seen := map[string]bool{}
-	sem := make(chan struct{}, o.Jobs)
-	var wg sync.WaitGroup
+	// A registry that did not answer one image is not asked for the others: a run with
+	// many images of an unreachable registry costs one timeout, not one per image.
+	var mu sync.Mutex
+	down := map[string]string{}
+	type job struct {
+		i        int
+		img, ref string
+	}
+	var todo []job
 	for i, img := range images {
 		ref, err := Normalize(img)
 		if err != nil {
@@ -81,28 +86,28 @@ func Resolve(ctx context.Context, images []string, o Options) ([]Entry, []Note) 
 			results[i].note = &Note{Image: img, Message: "not an image reference (a template placeholder?): no registry can say"}
 			continue
 		}
-		if seen[ref] {
-			continue
+		if !seen[ref] {
+			seen[ref] = true
+			todo = append(todo, job{i, img, ref})
 		}
-		seen[ref] = true
+	}
+	// Jobs workers take the images in order, so that which image of a registry is asked
+	// first does not depend on scheduling.
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for range min(o.Jobs, len(todo)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				results[i].note = &Note{Image: img, Message: "not read: " + ctx.Err().Error()}
-				return
+			for j := range jobs {
+				results[j.i] = resolveJob(ctx, j.img, j.ref, o, &mu, down)
 			}
-			defer func() { <-sem }()
-			e, err := resolveOne(ctx, img, ref, o)
-			if err != nil {
-				results[i].note = &Note{Image: img, Message: explain(err, ref, o.Timeout)}
-				return
-			}
-			results[i].entry = e
 		}()
 	}
+	for _, j := range todo {
+		jobs <- j
+	}
+	close(jobs)
 	wg.Wait()
 	var entries []Entry
 	var notes []Note
@@ -115,6 +120,38 @@ func Resolve(ctx context.Context, images []string, o Options) ([]Entry, []Note) 
 		}
 	}
 	return entries, notes
+}
+
+type result struct {
+	entry *Entry
+	note  *Note
+}
+
+// resolveJob reads one image, unless the context is done or its registry did not answer
+// an earlier one.
+func resolveJob(ctx context.Context, img, ref string, o Options, mu *sync.Mutex, down map[string]string) result {
+	if err := ctx.Err(); err != nil {
+		return result{note: &Note{Image: img, Message: "not read: " + err.Error()}}
+	}
+	registry := registryOf(ref)
+	mu.Lock()
+	first, isDown := down[registry]
+	mu.Unlock()
+	if isDown {
+		return result{note: &Note{Image: img, Message: fmt.Sprintf("not read: %s did not answer for %s", registry, first)}}
+	}
+	e, err := resolveOne(ctx, img, ref, o)
+	if err != nil {
+		if unreachable(err) {
+			mu.Lock()
+			if _, ok := down[registry]; !ok {
+				down[registry] = img
+			}
+			mu.Unlock()
+		}
+		return result{note: &Note{Image: img, Message: explain(err, ref, o.Timeout)}}
+	}
+	return result{entry: e}
 }
 
 func resolveOne(ctx context.Context, img, normalized string, o Options) (*Entry, error) {
@@ -157,6 +194,19 @@ func resolveOne(ctx context.Context, img, normalized string, o Options) (*Entry,
 	}
 	sort.Strings(e.WritablePaths)
 	return e, nil
+}
+
+// registryOf returns the registry of a normalised reference.
+func registryOf(ref string) string {
+	r, _, _ := strings.Cut(ref, "/")
+	return r
+}
+
+// unreachable reports whether an error says the registry could not be reached at all (no
+// answer in time, no connection), rather than that it refused one image.
+func unreachable(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne)
 }
 
 // explain turns a registry error into a message that says what to do.

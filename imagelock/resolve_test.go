@@ -183,11 +183,18 @@ func TestResolveTimeout(t *testing.T) {
 		})
 	})
 	start := time.Now()
-	entries, notes := Resolve(context.Background(), []string{host + "/slow:1", host + "/slow:2"}, Options{Timeout: 200 * time.Millisecond})
-	if len(entries) != 0 || len(notes) != 2 || !strings.Contains(notes[0].Message, "no answer from the registry within 200ms") {
+	images := []string{host + "/slow:1", host + "/slow:2", host + "/slow:3"}
+	entries, notes := Resolve(context.Background(), images, Options{Timeout: 200 * time.Millisecond, Jobs: 1})
+	if len(entries) != 0 || len(notes) != 3 || !strings.Contains(notes[0].Message, "no answer from the registry within 200ms") {
 		t.Fatalf("entries %v, notes %v", entries, notes)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	// The registry is not asked again after it did not answer once.
+	for _, n := range notes[1:] {
+		if want := "not read: " + host + " did not answer for " + host + "/slow:1"; n.Message != want {
+			t.Errorf("note %q, want %q", n.Message, want)
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("took %s", d)
 	}
 }
