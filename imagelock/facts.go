@@ -13,22 +13,28 @@ import (
 // tag of the same repository.
 //
 // Only what the config says is taken: a numeric non-zero user is the UID the image is built
-// for. An image whose config runs as root (no User, "0", "root") is not marked as needing
-// root: most such images run as any user, and the built-in table and .psafix.yaml know
-// better which do not.
-func (l *Lock) Images(source string) []fixers.ImageUID {
-	var out []fixers.ImageUID
+// for, and a numeric non-zero group its GID. An image whose config runs as root (no User,
+// "0", "root") is not marked NeedsRoot: most such images run as any user, and the built-in
+// table and .psafix.yaml know better which do not. Volumes are not taken as WritablePaths:
+// they are places the image writes, not all of them, and a read-only root filesystem
+// needs all of them known.
+func (l *Lock) Images(source string) []fixers.Image {
+	var out []fixers.Image
 	for _, e := range l.Entries {
 		if e.UID == nil || *e.UID == 0 || strings.Contains(e.Reference, "@") {
-			// Patterns cannot name a digest yet: an image pinned by digest stays unknown
+			// Patterns cannot name a digest: an image pinned by digest stays unknown
 			// rather than borrow another tag's facts.
 			continue
 		}
-		out = append(out, fixers.ImageUID{
+		img := fixers.Image{
 			Pattern: e.Reference,
 			UID:     *e.UID,
 			Source:  fmt.Sprintf("image config user %q (%s, %s)", e.User, source, short(e.Digest)),
-		})
+		}
+		if e.GID != nil {
+			img.GID = *e.GID
+		}
+		out = append(out, img)
 	}
 	return out
 }

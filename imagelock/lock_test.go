@@ -184,9 +184,15 @@ func TestImages(t *testing.T) {
 	if len(imgs) != 1 {
 		t.Fatalf("images: %v", imgs)
 	}
-	got, ok := fixers.LookupImage("app:1", imgs)
-	if !ok || got.UID != 101 || got.Source != `image config user "101:102" (.psafix-images.yaml, sha256:111111111111)` {
-		t.Errorf("app:1: %+v %v", got, ok)
+	for _, ref := range []string{"app:1", "docker.io/app:1", "index.docker.io/library/app:1"} {
+		got, ok := fixers.LookupImage(ref, imgs)
+		if !ok || got.UID != 101 || got.GID != 102 || got.NeedsRoot || got.WritablePaths != nil || got.Source != `image config user "101:102" (.psafix-images.yaml, sha256:111111111111)` {
+			t.Errorf("%s: %+v %v", ref, got, ok)
+		}
+	}
+	l.Add(Entry{Image: "127.0.0.1:5000/app:1", Reference: "127.0.0.1:5000/app:1", Digest: d1, User: "7", UID: id(7)})
+	if got, ok := fixers.LookupImage("127.0.0.1:5000/app:1", l.Images("x")); !ok || got.UID != 7 {
+		t.Errorf("a registry with a port: %+v %v", got, ok)
 	}
 	if got, ok := fixers.LookupImage("app:2", imgs); ok {
 		t.Errorf("app:2 borrowed app:1's user: %+v", got)
