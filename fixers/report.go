@@ -193,6 +193,7 @@ func (e *Engine) attributeAt(path string, ps *podState, lv api.LevelVersion, fai
 		podLevel[f.ID] = f
 	}
 	var out []Report
+	spec := specPath(ps.w)
 	report := func(f Finding, at *yaml.Node, c *Container) {
 		line, col := at.Line, at.Column
 		msg := f.Reason
@@ -209,7 +210,7 @@ func (e *Engine) attributeAt(path string, ps *podState, lv api.LevelVersion, fai
 			container = c.C.Name
 		}
 		r := Report{Path: path, Line: line, Column: col, Object: ps.w.ID(), Container: container, Check: f.ID, Message: msg, Hint: hint, Fixer: fixer, Doc: ps.doc,
-			Field: reportField(ps.w, f.ID, c, msg)}
+			Field: reportField(ps.w, spec, f.ID, c, msg)}
 		if ps.accept.Accepts(f.ID, f.Detail) {
 			r.Accepted = ps.accept.Reason
 		}
@@ -273,8 +274,7 @@ func specPath(w *kio.Workload) string { return joinPath(fieldPath(w.Path), "spec
 // reportField is the field path a report about check id points at: the container's field
 // the check reads, or the pod spec's (where a check reads several, the one set; for a
 // volume check, the volume PSA's message names).
-func reportField(w *kio.Workload, id policy.CheckID, c *Container, message string) string {
-	spec := specPath(w)
+func reportField(w *kio.Workload, spec string, id policy.CheckID, c *Container, message string) string {
 	ck := CheckOf(id)
 	if c != nil {
 		p := spec + "." + c.Field + "[" + strconv.Itoa(c.Index) + "]"
