@@ -137,12 +137,11 @@ type FileError struct {
 	Skip bool
 }
 
-func (e *FileError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
-}
+// Error is PATH:LINE: message, as kio.Error writes it.
+func (e *FileError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap gives the location as a kio.Error, for errors.As.
+func (e *FileError) Unwrap() error { return &kio.Error{Path: e.Path, Line: e.Line, Msg: e.Msg} }
 
 var (
 	// helmAction is a {{ }} action that uses Helm's objects or functions: what makes a file a

@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/psafix/psafix/kio"
 )
 
 // FileName is the lock file's name. psafix keeps it next to the .psafix.yaml the run uses,
@@ -214,18 +216,7 @@ func num(i int64) *yaml.Node {
 }
 
 // Error is a lock file that cannot be read, at a line.
-type Error struct {
-	Path string
-	Line int
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
-	}
-	return e.Path + ": " + e.Msg
-}
+type Error = kio.Error
 
 // Read reads a lock file, offline. A missing file is an empty lock; a file that is not a
 // lock this psafix can read is an *Error at its line, saying what to do.

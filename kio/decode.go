@@ -20,13 +20,8 @@ func ToValue(n *yaml.Node) (any, error) {
 	return toValue(n, 0, &budget)
 }
 
-// LineError is a problem at a line of the file.
-type LineError struct {
-	Line int
-	Msg  string
-}
-
-func (e *LineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+// LineError is a value psafix will not decode, at a line of the file.
+type LineError = Error
 
 // maxDepth bounds nesting, and maxNodes the nodes that alias expansion may produce, so that
 // a YAML bomb ("billion laughs") ends in an error instead of eating the machine.

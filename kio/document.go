@@ -34,13 +34,8 @@ type Document struct {
 	lastLn int                  // last line of the segment
 }
 
-// ParseError is a document that is not valid YAML, located in its file.
-type ParseError struct {
-	Line int
-	Msg  string
-}
-
-func (e *ParseError) Error() string { return fmt.Sprintf("%d: %s", e.Line, e.Msg) }
+// ParseError is a document that is not valid YAML, located in its file (Line).
+type ParseError = Error
 
 var yamlErrLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 

@@ -1,6 +1,7 @@
 package krm
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -18,13 +19,11 @@ const (
 	Kind       = "PSAFix"
 )
 
-// ConfigError is a functionConfig psafix cannot use.
-type ConfigError struct{ Msg string }
-
-func (e *ConfigError) Error() string { return "bad functionConfig: " + e.Msg }
+// ErrConfig is wrapped by every error about a functionConfig psafix cannot use.
+var ErrConfig = errors.New("bad functionConfig")
 
 func configErr(format string, args ...any) error {
-	return &ConfigError{Msg: fmt.Sprintf(format, args...)}
+	return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
 }
 
 // Options reads a functionConfig: none (the defaults), a PSAFix (psafix.dev/v1alpha1) with
@@ -36,7 +35,7 @@ func Options(fc *yaml.RNode) (*fixers.Options, error) {
 		return nil, err
 	}
 	s.Fail = func(_ *rollout.Option, _ int, err error) error {
-		return &ConfigError{Msg: describe(fc) + ": " + err.Error()}
+		return configErr("%s: %v", describe(fc), err)
 	}
 	_, o, err := rollout.Read(s)
 	if err != nil {

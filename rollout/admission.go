@@ -61,11 +61,7 @@ func errText(err error) string {
 }
 
 func admissionError(p string, line int, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	if line > 0 {
-		return fmt.Errorf("%s:%d: %s", p, line, msg)
-	}
-	return fmt.Errorf("%s: %s", p, msg)
+	return &kio.Error{Path: p, Line: line, Msg: fmt.Sprintf(format, args...)}
 }
 
 // ParseAdmissionConfig parses an admission config file's bytes; depth counts the files

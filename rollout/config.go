@@ -83,18 +83,7 @@ type configExemption struct {
 }
 
 // ConfigError is a problem in the config file, shown as PATH:LINE: message.
-type ConfigError struct {
-	Path string
-	Line int
-	Msg  string
-}
-
-func (e *ConfigError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
-}
+type ConfigError = kio.Error
 
 // LoadConfig reads and validates a config file.
 func LoadConfig(p string) (*Config, error) {

@@ -33,6 +33,28 @@ const (
 // usageError marks errors in how psafix was called.
 type usageError struct{ error }
 
+// runError marks the other errors of a command's run (a config file, an unreadable input):
+// every error cobra returns before a command runs is one of usage.
+type runError struct{ error }
+
+// markRunErrors makes the commands of the tree return their errors as runError, unless
+// they are usageError, so that Main tells the two apart without reading the messages.
+func markRunErrors(c *cobra.Command) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			err := run(cmd, args)
+			var ue usageError
+			if err == nil || errors.As(err, &ue) {
+				return err
+			}
+			return runError{err}
+		}
+	}
+	for _, sub := range c.Commands() {
+		markRunErrors(sub)
+	}
+}
+
 // Main runs psafix with args (without the program name) and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (exit int) {
 	// The workers recover their own panics; one anywhere else ends the run as a psafix bug.
@@ -45,14 +67,15 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (exit int) {
 	}()
 	code := ExitOK
 	root := newRoot(stdin, stdout, stderr, &code)
+	markRunErrors(root)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if err := root.Execute(); err != nil {
 		fmt.Fprintf(stderr, "psafix: %v\n", err)
-		var ue usageError
-		if errors.As(err, &ue) || strings.Contains(err.Error(), "flag") || strings.Contains(err.Error(), "unknown command") {
+		var re runError
+		if !errors.As(err, &re) {
 			fmt.Fprintln(stderr, "Run 'psafix --help' for usage.")
 		}
 		return ExitError
