@@ -59,11 +59,15 @@ func ParseDocument(src *Source, seg Segment, index int) (*Document, error) {
 	var node yaml.Node
 	err := yaml.Unmarshal(text, &node)
 	jsonSlash := false
-	if err != nil && bytes.Contains(text, []byte(`\/`)) {
-		// JSON may escape "/" as "\/", which YAML 1.2 allows but yaml.v3 rejects. Parse a copy
-		// where it is another two-byte escape, so positions stay true, and take the value of
-		// those strings from their original text below.
-		if yaml.Unmarshal(bytes.ReplaceAll(text, []byte(`\/`), []byte(`\t`)), &node) == nil {
+	if err != nil && (bytes.Contains(text, []byte(`\/`)) || jsonSurrogate.Match(text)) {
+		// JSON may escape "/" as "\/", which YAML 1.2 allows but yaml.v3 rejects, and write a
+		// character beyond U+FFFF as a surrogate pair ("\ud83c\udf70"), which kubectl
+		// accepts and yaml.v3 rejects. Parse a copy where each is escapes of the same length,
+		// so positions stay true, and take the value of those strings from their original
+		// text below.
+		alt := bytes.ReplaceAll(text, []byte(`\/`), []byte(`\t`))
+		alt = jsonSurrogate.ReplaceAll(alt, []byte(`\t\t\t\t\t\t`))
+		if yaml.Unmarshal(alt, &node) == nil {
 			err, jsonSlash = nil, true
 		}
 	}
@@ -93,7 +97,9 @@ func ParseDocument(src *Source, seg Segment, index int) (*Document, error) {
 		shift(d.Root, seg.Line-1)
 	}
 	if jsonSlash {
-		d.fixJSONEscapes()
+		if line := d.fixJSONEscapes(); line > 0 {
+			return nil, &ParseError{Line: line, Msg: "a string with an escape that is neither YAML nor JSON"}
+		}
 	}
 	if line := d.afterFlowRoot(); line > 0 {
 		return nil, &ParseError{Line: line, Msg: "content after the end of the document's flow collection"}
@@ -436,6 +442,12 @@ func (d *Document) EndLine(n *yaml.Node) int {
 			end = e
 		}
 	}
+	if last.Kind == yaml.ScalarNode && last.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		// A quoted scalar's continuation lines may look like comments ("a\n  # b").
+		if e := d.quotedEnd(last); e > end {
+			end = e
+		}
+	}
 	if k := d.keyOf(last); k != nil && IsNull(last) && k.Line == end {
 		end = d.NullTail(k)
 	}
@@ -479,6 +491,34 @@ func (d *Document) StartLine(n *yaml.Node) int {
 	return n.Line
 }
 
+// quotedEnd returns the line of the closing quote of a quoted scalar, which may be
+// continued over several lines.
+func (d *Document) quotedEnd(n *yaml.Node) int {
+	return d.Src.LineOf(d.quotedEndOffset(n))
+}
+
+// quotedEndOffset returns the offset of the closing quote of a quoted scalar (its start
+// when there is none).
+func (d *Document) quotedEndOffset(n *yaml.Node) int {
+	data := d.Src.Data
+	s := d.start(n)
+	if s >= d.Seg.End || (data[s] != '"' && data[s] != '\'') {
+		return s
+	}
+	q := data[s]
+	for i := s + 1; i < d.Seg.End; i++ {
+		switch {
+		case q == '"' && data[i] == '\\':
+			i++
+		case q == '\'' && data[i] == '\'' && i+1 < d.Seg.End && data[i+1] == '\'':
+			i++
+		case data[i] == q:
+			return i
+		}
+	}
+	return s
+}
+
 // blockScalarEnd returns the last non-blank line of a literal or folded scalar, whose
 // content lines may look like comments.
 func (d *Document) blockScalarEnd(n *yaml.Node) int {
@@ -520,20 +560,37 @@ func (d *Document) blockScalarEnd(n *yaml.Node) int {
 	return end
 }
 
-// fixJSONEscapes recomputes the value of double-quoted scalars that use JSON's "\/" escape.
-func (d *Document) fixJSONEscapes() {
+// jsonSurrogate is a UTF-16 surrogate pair written as two \u escapes.
+var jsonSurrogate = regexp.MustCompile(`\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}`)
+
+// fixJSONEscapes recomputes the value of double-quoted scalars that use JSON's "\/" escape
+// or a surrogate pair. It returns the line of one whose text JSON cannot read, or 0.
+func (d *Document) fixJSONEscapes() int {
 	d.index()
 	for _, n := range d.order {
 		if n.Kind != yaml.ScalarNode || n.Style&yaml.DoubleQuotedStyle == 0 {
 			continue
 		}
 		s, e, err := d.scalarRange(n)
-		if err != nil || !bytes.Contains(d.Src.Data[s:e], []byte(`\/`)) {
+		if err != nil {
+			if d.Src.LineOf(d.start(n)) != d.Src.LineOf(d.quotedEndOffset(n)) {
+				// Multi-line: not JSON, whose strings hold no line break.
+				text := d.Src.Data[d.start(n):d.quotedEndOffset(n)]
+				if bytes.Contains(text, []byte(`\/`)) || jsonSurrogate.Match(text) {
+					return n.Line
+				}
+			}
+			continue
+		}
+		text := d.Src.Data[s:e]
+		if !bytes.Contains(text, []byte(`\/`)) && !jsonSurrogate.Match(text) {
 			continue
 		}
 		var v string
-		if json.Unmarshal(d.Src.Data[s:e], &v) == nil {
-			n.Value = v
+		if json.Unmarshal(text, &v) != nil {
+			return n.Line
 		}
+		n.Value = v
 	}
+	return 0
 }

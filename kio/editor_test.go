@@ -177,3 +177,32 @@ func lookupPath(m *yaml.Node, path []string) *yaml.Node {
 	}
 	return m
 }
+
+// TestRefusedBefore: inputs the editor once refused or broke.
+func TestRefusedBefore(t *testing.T) {
+	// JSON "securityContext": null, on one line and pretty-printed.
+	checkFill(t, `{"c": null, "z": 1}`+"\n", []string{"c", "v"}, `{"c": {"v": 1}, "z": 1}`+"\n")
+	checkFill(t, "{\n  \"c\": null,\n  \"z\": 1\n}\n", []string{"c", "v"}, "{\n  \"c\": {\n    \"v\": 1\n  },\n  \"z\": 1\n}\n")
+	checkFill(t, "{c: ~, z: 1}\n", []string{"c", "v"}, "{c: {v: 1}, z: 1}\n")
+	// An anchored empty mapping keeps its anchor when it becomes a block.
+	checkFill(t, "x:\n  c: &a {}\ny:\n  c: *a\n", []string{"x", "c", "v"}, "x:\n  c: &a\n    v: 1\ny:\n  c: *a\n")
+	// A double-quoted string continued on a line that starts with '#': the new key goes
+	// after it, not into it.
+	checkFill(t, "c:\n  s: \"a\n    # b\"\nz: 1\n", []string{"c", "v"}, "c:\n  s: \"a\n    # b\"\n  v: 1\nz: 1\n")
+	checkFill(t, "c:\n  s: 'a\n    # b'\nz: 1\n", []string{"c", "v"}, "c:\n  s: 'a\n    # b'\n  v: 1\nz: 1\n")
+}
+
+// TestSurrogatePairs: JSON that writes a character beyond U+FFFF as a surrogate pair parses,
+// with the character's value, and its positions are those of the file.
+func TestSurrogatePairs(t *testing.T) {
+	text := `{"a": "\ud83c\udf70 \/", "c": {"x": 0}}` + "\n"
+	src := NewSource([]byte(text))
+	d, err := ParseDocument(src, Split(src.Data)[0], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, v := Lookup(d.Root, "a"); v == nil || v.Value != "🍰 /" {
+		t.Fatalf("value %v", v)
+	}
+	checkFill(t, text, []string{"c", "v"}, `{"a": "\ud83c\udf70 \/", "c": {"x": 0, "v": 1}}`+"\n")
+}

@@ -213,7 +213,10 @@ func (e *Editor) plainNull(n, k *yaml.Node, te int) (anchorEnd int, ok bool) {
 // fillNull writes a value where a key has none ("securityContext:", "~", "null").
 func (e *Editor) fillNull(n *yaml.Node, f *fill) ([]Edit, error) {
 	k := e.d.keyOf(n)
-	if k == nil || e.d.inFlow(n) {
+	if k != nil && e.d.inFlow(n) {
+		return e.fillFlowNull(n, k, f)
+	}
+	if k == nil {
 		return nil, fmt.Errorf("line %d: cannot fill this null value", n.Line)
 	}
 	colon, err := e.d.afterColon(k)
@@ -245,6 +248,32 @@ func (e *Editor) fillNull(n *yaml.Node, f *fill) ([]Edit, error) {
 		edits = append(edits, Edit{Start: colon, End: te})
 	}
 	return append(edits, e.insertLines(e.d.NullTail(k), lines)), nil
+}
+
+// fillFlowNull replaces a null written in a flow collection ("securityContext": null in
+// JSON) with the new value: JSON in a JSON document, pretty-printed when the collection
+// holding it is.
+func (e *Editor) fillFlowNull(n, k *yaml.Node, f *fill) ([]Edit, error) {
+	s, end, err := e.d.scalarRange(n)
+	if err != nil {
+		return nil, err
+	}
+	if s == end || n.Style&yaml.TaggedStyle != 0 || e.d.Src.LineOf(s) != k.Line {
+		return nil, fmt.Errorf("line %d: cannot fill a null value that is not written as null or ~ after its key", n.Line)
+	}
+	var v Value = f.scalar
+	switch {
+	case v != nil:
+	case f.m != nil:
+		v = f.m
+	default:
+		v = f.items
+	}
+	text := renderFlow(v, e.d.JSON)
+	if _, ok := v.(*Map); ok && e.d.JSON && e.multiLine(e.d.parentOf(n)) {
+		text = renderJSON(v, k.Column-1, e.jsonStep(n), e.layout(s))
+	}
+	return []Edit{{Start: s, End: end, Text: text}}, nil
 }
 
 // insertLines puts lines after line (before its terminator, so a file without a final
@@ -351,7 +380,9 @@ func (e *Editor) emptyFlowToBlock(n *yaml.Node, render func(*Map, int, Style) []
 	} else {
 		lines = renderBlockItems(f.items, col+st.Dash, st)
 	}
-	return []Edit{{Start: colon, End: close + 1}, e.insertLines(k.Line, lines)}, nil
+	// "key: &a {}" keeps its anchor (and a tag), which now names the block collection.
+	props := string(bytes.TrimRight(e.d.Src.Data[colon:e.d.start(n)], " \t"))
+	return []Edit{{Start: colon, End: close + 1, Text: props}, e.insertLines(k.Line, lines)}, nil
 }
 
 // multiLine reports whether a flow collection puts its entries on lines of their own.
