@@ -150,3 +150,21 @@ func TestResolveImagesConfig(t *testing.T) {
 		t.Errorf("--resolve-images=false resolved:\n%s", errs)
 	}
 }
+
+// TestFixtureLocks: the lock files of the fixtures are what psafix writes, byte for byte.
+func TestFixtureLocks(t *testing.T) {
+	for _, dir := range []string{"testdata/images", "testdata/images-config-wins"} {
+		p := filepath.Join(dir, imagelock.FileName)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := imagelock.Parse(p, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(l.Marshal()); got != string(data) {
+			t.Errorf("%s is not what psafix writes:\n%s", p, got)
+		}
+	}
+}
