@@ -59,7 +59,7 @@ func fixRunAsNonRoot(p *Pod) {
 		return
 	}
 	if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
-		if psc != nil && psc.RunAsNonRoot != nil && p.podUserUnknown() {
+		if psc != nil && psc.RunAsNonRoot != nil && p.podFalseMeansRoot(cs) {
 			p.note(id, nil, "runAsNonRoot: false (line %d) changed to true (--fix-explicit-root)", lineOf(scNode(spec, "runAsNonRoot")))
 		}
 		p.Edit.Set(spec, sc("runAsNonRoot"), kio.Bool(true))
@@ -67,7 +67,8 @@ func fixRunAsNonRoot(p *Pod) {
 	for i := range cs {
 		c := &cs[i]
 		if s := c.C.SecurityContext; s != nil && s.RunAsNonRoot != nil && !*s.RunAsNonRoot {
-			if u, _ := p.effectiveUser(c); u == nil {
+			img, _ := LookupImage(c.C.Image, p.Opts.Images)
+			if u, _ := p.effectiveUser(c); (u == nil || *u == 0) && img.UID == 0 {
 				p.note(id, c, "runAsNonRoot: false (line %d) changed to true (--fix-explicit-root)", lineOf(scNode(c.Node, "runAsNonRoot")))
 			}
 			p.Edit.Set(c.Node, sc("runAsNonRoot"), kio.Bool(true))
@@ -128,11 +129,24 @@ func fixRunAsNonRoot(p *Pod) {
 	p.fsGroup(pod, gids[pod])
 }
 
-// podUserUnknown reports whether the pod sets no non-zero runAsUser: its runAsNonRoot: false
-// then means root.
-func (p *Pod) podUserUnknown() bool {
-	s := p.Spec.SecurityContext
-	return s == nil || s.RunAsUser == nil || *s.RunAsUser == 0
+// podFalseMeansRoot reports whether the pod's runAsNonRoot: false lets some container run
+// as root: one that inherits it and has no non-zero UID of its own, the pod's or its
+// image's. (Beside non-zero UIDs the false is no root decision and flipping it is safe.)
+func (p *Pod) podFalseMeansRoot(cs []Container) bool {
+	for i := range cs {
+		c := &cs[i]
+		if s := c.C.SecurityContext; s != nil && s.RunAsNonRoot != nil {
+			continue
+		}
+		if u, _ := p.effectiveUser(c); u != nil && *u != 0 {
+			continue
+		}
+		if img, ok := LookupImage(c.C.Image, p.Opts.Images); ok && img.UID > 0 {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // fsGroup gives a pod that mounts persistent volumes, and just got UID uid, the group that
