@@ -84,7 +84,7 @@ func fixCapabilities(p *Pod) {
 			p.note(id, &c, "removed capability %s from capabilities.add (--remove-capabilities): the %s level forbids it; if the container needs it, it belongs in a namespace with a more permissive level", a, p.Target.Level)
 		}
 	}
-	if lowPorts && !p.Spec.HostNetwork && !p.hasSysctl(unprivilegedPortSysctl) {
+	if lowPorts && !p.Spec.HostNetwork && !p.hasSysctl(unprivilegedPortSysctl) && !p.Knative() {
 		p.Edit.Append(p.W.Spec, sc("sysctls"), kio.M("name", kio.Str(unprivilegedPortSysctl), "value", kio.Str("0")))
 		p.note(id, nil, "%s: \"0\" set so that non-root containers without capabilities can still bind the ports below 1024 they declare", unprivilegedPortSysctl)
 	}

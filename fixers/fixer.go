@@ -221,10 +221,12 @@ func (p *Pod) Fails(ids ...policy.CheckID) bool {
 // level whatever psafix does, so destructive fixes are not worth making.
 func (p *Pod) Unfixable() bool { return len(p.Unanswered) > 0 }
 
-// Windows reports whether the pod declares spec.os.name: windows; such pods must not get
-// Linux-only fields (the API server rejects them).
+// Windows reports whether the pod runs on Windows: it declares spec.os.name: windows, or a
+// nodeSelector or required node affinity places it on kubernetes.io/os: windows nodes
+// (WindowsBySelector). Such pods must not get Linux-only fields (the API server rejects
+// them).
 func (p *Pod) Windows() bool {
-	return p.Spec.OS != nil && p.Spec.OS.Name == corev1.Windows
+	return (p.Spec.OS != nil && p.Spec.OS.Name == corev1.Windows) || p.WindowsBySelector()
 }
 
 // Enabled reports whether a fixer runs in this run.

@@ -58,7 +58,15 @@ func fixRunAsNonRoot(p *Pod) {
 	if !p.Fails("runAsNonRoot") {
 		return
 	}
-	if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
+	knative := p.Knative()
+	if knative {
+		// Knative refuses pod-level fields: runAsNonRoot on each container.
+		for i := range cs {
+			if s := cs[i].C.SecurityContext; s == nil || s.RunAsNonRoot == nil || !*s.RunAsNonRoot {
+				p.Edit.Set(cs[i].Node, sc("runAsNonRoot"), kio.Bool(true))
+			}
+		}
+	} else if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
 		if psc != nil && psc.RunAsNonRoot != nil && p.podFalseMeansRoot(cs) {
 			p.note(id, nil, "runAsNonRoot: false (line %d) changed to true (--fix-explicit-root)", lineOf(scNode(spec, "runAsNonRoot")))
 		}
@@ -115,6 +123,15 @@ func fixRunAsNonRoot(p *Pod) {
 		}
 		want[c] = u
 		counts[u]++
+	}
+	if knative {
+		for _, c := range unknown {
+			p.Edit.Set(c.Node, sc("runAsUser"), kio.Int(want[c]))
+		}
+		if len(p.persistentVolumes()) > 0 {
+			p.note(id, nil, "fsGroup not set: Knative refuses pod-level securityContext fields by default; the containers' new UIDs may not be able to write the persistent volumes")
+		}
+		return
 	}
 	pod := *uid
 	if len(counts) == 1 {

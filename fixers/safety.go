@@ -322,3 +322,43 @@ func Declines(opts *Options, w *kio.Workload, meta *metav1.ObjectMeta, spec *cor
 	}
 	return p.Blockers()
 }
+
+// WindowsBySelector reports whether the pod is placed on Windows nodes by its nodeSelector
+// or by a required node affinity (every term requires kubernetes.io/os In [windows]) while
+// spec.os.name does not say so.
+func (p *Pod) WindowsBySelector() bool {
+	if p.Spec.OS != nil {
+		return false
+	}
+	if p.Spec.NodeSelector[corev1.LabelOSStable] == string(corev1.Windows) {
+		return true
+	}
+	a := p.Spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return false
+	}
+	terms := a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	if len(terms) == 0 {
+		return false
+	}
+	for _, t := range terms {
+		windows := false
+		for _, e := range t.MatchExpressions {
+			if e.Key == corev1.LabelOSStable && e.Operator == corev1.NodeSelectorOpIn && len(e.Values) == 1 && e.Values[0] == string(corev1.Windows) {
+				windows = true
+			}
+		}
+		if !windows {
+			return false
+		}
+	}
+	return true
+}
+
+// Knative reports whether the workload is a Knative Service (serving.knative.dev), whose
+// webhook rejects pod-level securityContext fields under Knative's default settings: the
+// fixers write runAsNonRoot, runAsUser and seccompProfile on the containers instead, and
+// leave fsGroup and sysctls out.
+func (p *Pod) Knative() bool {
+	return strings.HasPrefix(p.W.APIVersion, "serving.knative.dev/")
+}

@@ -22,7 +22,7 @@ var Seccomp = &Fixer{
 	Default: true,
 	Fix:     fixSeccomp,
 	Owns: Owned{
-		Pod:         []string{"securityContext.seccompProfile"},
+		Pod:         []string{"securityContext.seccompProfile", "os.name"},
 		Container:   []string{"securityContext.seccompProfile"},
 		Annotations: []string{seccompAnnotationPod, seccompAnnotationContainer},
 	},
@@ -34,6 +34,13 @@ const (
 )
 
 func fixSeccomp(p *Pod) {
+	if p.WindowsBySelector() {
+		// PSA's Windows relaxations key on spec.os.name: say what the selector says, and
+		// add no Linux-only field.
+		p.Edit.Set(p.W.Spec, []string{"os", "name"}, kio.Str(corev1.Windows))
+		p.note("seccomp", nil, "spec.os.name: windows set: the pod's node selection puts it on Windows nodes, where seccomp and other Linux-only fields do not apply")
+		return
+	}
 	if p.Windows() {
 		return
 	}
@@ -77,6 +84,15 @@ func fixSeccomp(p *Pod) {
 		}
 	}
 	if p.Fails("seccompProfile_restricted") && needPod && (psc == nil || psc.SeccompProfile == nil) {
+		if p.Knative() {
+			// Knative refuses pod-level securityContext fields: one per container.
+			for _, c := range p.Containers() {
+				if s := c.C.SecurityContext; s == nil || s.SeccompProfile == nil {
+					p.Edit.Set(c.Node, sc("seccompProfile"), kio.M("type", kio.Str(corev1.SeccompProfileTypeRuntimeDefault)))
+				}
+			}
+			return
+		}
 		p.Edit.Set(p.W.Spec, sc("seccompProfile"), kio.M("type", kio.Str(corev1.SeccompProfileTypeRuntimeDefault)))
 	}
 }
