@@ -98,23 +98,19 @@ func (ps *podState) lv() api.LevelVersion {
 // exemption finds what keeps fixers away from a workload: its own annotation first, then
 // the configuration.
 func (e *Engine) exemption(w *kio.Workload) *Exemption {
-	var ann *yaml.Node
-	if _, meta := kio.Lookup(w.Object, "metadata"); meta != nil {
-		_, ann = kio.Lookup(meta, "annotations")
+	// The object's annotations, then its pod template's (where authors also put them: a
+	// Deployment's spec.template.metadata.annotations).
+	_, meta := kio.Lookup(w.Object, "metadata")
+	metas := []*yaml.Node{meta}
+	if w.Template != w.Object {
+		metas = append(metas, w.PodMeta())
 	}
-	if ann != nil {
-		if v, err := kio.ToValue(ann); err == nil {
-			if m, ok := v.(map[string]any); ok {
-				strs := map[string]string{}
-				for k, x := range m {
-					if s, ok := x.(string); ok {
-						strs[k] = s
-					}
-				}
-				if x := annotationExemption(strs); x != nil {
-					return x
-				}
+	for i, meta := range metas {
+		if x := annotationExemption(stringAnnotations(meta)); x != nil {
+			if i == 1 {
+				x.From = "pod template annotation " + SkipAnnotation
 			}
+			return x
 		}
 	}
 	if e.Opts.ExemptionFor != nil {
@@ -125,6 +121,29 @@ func (e *Engine) exemption(w *kio.Workload) *Exemption {
 		return e.Opts.ExemptionFor(w.Kind, ns, w.Name)
 	}
 	return nil
+}
+
+// stringAnnotations are the annotations of a metadata mapping with string values.
+func stringAnnotations(meta *yaml.Node) map[string]string {
+	if meta == nil {
+		return nil
+	}
+	_, ann := kio.Lookup(meta, "annotations")
+	if ann == nil {
+		return nil
+	}
+	v, err := kio.ToValue(ann)
+	if err != nil {
+		return nil
+	}
+	m, _ := v.(map[string]any)
+	strs := map[string]string{}
+	for k, x := range m {
+		if s, ok := x.(string); ok {
+			strs[k] = s
+		}
+	}
+	return strs
 }
 
 // FileError is a file psafix could not process, located at a line where known.

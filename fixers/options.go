@@ -2,6 +2,8 @@ package fixers
 
 import (
 	"fmt"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -62,8 +64,8 @@ func ParseOptions(s OptionStrings) (*Options, error) {
 	if len(s.WritablePaths) > 0 {
 		o.WritablePaths = nil
 		for _, p := range s.WritablePaths {
-			if !strings.HasPrefix(p, "/") {
-				return nil, fmt.Errorf("writable path must be absolute, not %q", p)
+			if err := CheckWritablePath(p); err != nil {
+				return nil, err
 			}
 			o.WritablePaths = append(o.WritablePaths, p)
 		}
@@ -89,6 +91,21 @@ func ParseOptions(s OptionStrings) (*Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// CheckWritablePath refuses a writable path psafix must not mount an emptyDir at: a relative
+// one, the root (an empty filesystem in place of the image's), or one with ".." (the API
+// server refuses a mountPath with "..").
+func CheckWritablePath(p string) error {
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		return fmt.Errorf("writable path must be absolute, not %q", p)
+	case path.Clean(p) == "/":
+		return fmt.Errorf("writable path %q would hide the whole image under an empty folder: name the folders it writes to (/tmp, /var/cache/nginx)", p)
+	case slices.Contains(strings.Split(p, "/"), ".."):
+		return fmt.Errorf("writable path must not contain \"..\" (the API server refuses such a mountPath), not %q", p)
+	}
+	return nil
 }
 
 // NewestVersion is the newest policy version the bundled k8s.io/pod-security-admission

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
 )
 
@@ -382,8 +382,11 @@ func parseEntry(n *yaml.Node, fail failFunc) (Entry, error) {
 			return e, fail(v, "writablePaths must be a list of absolute paths")
 		}
 		for _, p := range v.Content {
-			if p.Kind != yaml.ScalarNode || !path.IsAbs(p.Value) {
+			if p.Kind != yaml.ScalarNode {
 				return e, fail(p, "writable path must be absolute, not %q", p.Value)
+			}
+			if err := fixers.CheckWritablePath(p.Value); err != nil {
+				return e, fail(p, "%v", err)
 			}
 			e.WritablePaths = append(e.WritablePaths, p.Value)
 		}

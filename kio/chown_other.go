@@ -4,4 +4,9 @@ package kio
 
 import "os"
 
-func chown(*os.File, os.FileInfo) {}
+func keepOwner(*os.File, os.FileInfo) []string { return nil }
+
+func links(os.FileInfo) uint64 { return 1 }
+
+// processAlive cannot tell here: every temporary file is kept.
+func processAlive(int) bool { return true }

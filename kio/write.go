@@ -7,6 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
 	"time"
 )
 
@@ -121,55 +124,174 @@ func (s Snapshot) unchanged(path string, info os.FileInfo) (bool, error) {
 }
 
 // WriteFile replaces path with data atomically: the bytes go to a temporary file in the same
-// folder, are made durable, get the old file's mode and owner, and are renamed over it, so a
-// reader (or a crash) sees the old file or the new one, never a mix. A symlink is resolved and
-// its target replaced, so the link stays a link. It refuses to write a read-only file, and a
-// file that is no longer old, the version psafix read: someone changed it meanwhile.
+// folder, are made durable, get the old file's mode, owner and group, and are renamed over
+// it, so a reader (or a crash) sees the old file or the new one, never a mix. A symlink is
+// resolved and its target replaced, so the link stays a link. It refuses to write a read-only
+// file, and a file that is no longer old, the version psafix read: someone changed it
+// meanwhile.
 func WriteFile(path string, old Snapshot, data []byte) error {
+	_, err := WriteFileNotes(path, old, data)
+	return err
+}
+
+// WriteFileNotes is WriteFile, and says what the new file could not keep of the old one:
+// its owner or group (a user who is not the owner, or not in the file's group, cannot give
+// them to the new file), or its other hard links (they keep the old content: a rename
+// replaces one name).
+func WriteFileNotes(path string, old Snapshot, data []byte) ([]string, error) {
 	target, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	info, err := os.Stat(target)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if info.Mode().Perm()&0o222 == 0 {
 		// Renaming over it would work (the folder is writable), but the file says no.
-		return fmt.Errorf("file is read-only (mode %v)", info.Mode().Perm())
+		return nil, fmt.Errorf("file is read-only (mode %v)", info.Mode().Perm())
 	}
 	if same, err := old.unchanged(target, info); err != nil {
-		return err
+		return nil, err
 	} else if !same {
-		return fmt.Errorf("changed on disk since it was read; not overwritten")
+		return nil, fmt.Errorf("changed on disk since it was read; not overwritten")
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".psafix-*")
+	dir := filepath.Dir(target)
+	removeStaleTemps(dir)
+	tmp, err := createTemp(dir, filepath.Base(target))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	renamed := false
 	defer func() {
 		if !renamed {
 			tmp.Close()
 			os.Remove(tmp.Name())
+			temps.forget(tmp.Name())
 		}
 	}()
 	if _, err := tmp.Write(data); err != nil {
-		return err
+		return nil, err
 	}
 	if err := tmp.Chmod(info.Mode().Perm()); err != nil {
-		return err
+		return nil, err
 	}
-	chown(tmp, info)
+	notes := keepOwner(tmp, info)
 	if err := durable(tmp, info); err != nil {
-		return err
+		return nil, err
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return nil, err
 	}
-	if err := os.Rename(tmp.Name(), target); err != nil {
-		return err
+	if err := temps.rename(tmp.Name(), target); err != nil {
+		return nil, err
 	}
 	renamed = true
+	if n := links(info); n > 1 {
+		notes = append(notes, fmt.Sprintf("had %d hard links: this name now holds a new file, the other %d keep the old content", n, n-1))
+	}
+	return notes, nil
+}
+
+// ErrInterrupted is a write refused because the process is exiting on a signal.
+var ErrInterrupted = errors.New("interrupted: not written")
+
+// temps are the temporary files being written, so that a process stopped by a signal can
+// remove them (RemoveTemps) and leave nothing behind.
+var temps = &tempFiles{names: map[string]bool{}}
+
+type tempFiles struct {
+	mu     sync.Mutex
+	names  map[string]bool
+	closed bool
+}
+
+// tempPrefix names the temporary files of one process: .NAME.psafix-PID-RANDOM, so that a
+// later run can tell those of a process that is gone (removeStaleTemps).
+func tempPrefix(base string) string {
+	return "." + base + ".psafix-" + strconv.Itoa(os.Getpid()) + "-"
+}
+
+func createTemp(dir, base string) (*os.File, error) {
+	temps.mu.Lock()
+	defer temps.mu.Unlock()
+	if temps.closed {
+		return nil, ErrInterrupted
+	}
+	f, err := os.CreateTemp(dir, tempPrefix(base)+"*")
+	if err != nil {
+		return nil, err
+	}
+	temps.names[f.Name()] = true
+	return f, nil
+}
+
+// rename renames a temporary file over its target, unless RemoveTemps ran: then the target
+// is left as it was.
+func (t *tempFiles) rename(tmp, target string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return ErrInterrupted
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		return err
+	}
+	delete(t.names, tmp)
 	return nil
+}
+
+func (t *tempFiles) forget(tmp string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.names, tmp)
+}
+
+// RemoveTemps removes the temporary files of the writes in progress and makes every later
+// write fail with ErrInterrupted: for a process about to exit on a signal. A rename under way
+// finishes first, so each file is left old or new, never missing.
+func RemoveTemps() {
+	temps.mu.Lock()
+	defer temps.mu.Unlock()
+	temps.closed = true
+	for name := range temps.names {
+		os.Remove(name)
+	}
+	temps.names = map[string]bool{}
+}
+
+// AllowWrites undoes RemoveTemps, for a process that goes on after a signal (a test).
+func AllowWrites() {
+	temps.mu.Lock()
+	defer temps.mu.Unlock()
+	temps.closed = false
+}
+
+var (
+	staleChecked sync.Map // folder -> true: its stale temporary files were removed
+	tempName     = regexp.MustCompile(`^\..+\.psafix-([0-9]+)-[0-9]+$`)
+)
+
+// removeStaleTemps removes, once per folder and run, the temporary files that psafix
+// processes killed without a chance to clean up (SIGKILL, a power cut) left there: those
+// whose process is gone. Those of a live process (a concurrent run) are kept.
+func removeStaleTemps(dir string) {
+	if _, done := staleChecked.LoadOrStore(dir, true); done {
+		return
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		m := tempName.FindStringSubmatch(e.Name())
+		if m == nil || !e.Type().IsRegular() {
+			continue
+		}
+		pid, err := strconv.Atoi(m[1])
+		if err != nil || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		os.Remove(filepath.Join(dir, e.Name()))
+	}
 }

@@ -20,6 +20,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad version", configHead + "defaults:\n  version: 1.30\n", `c.yaml:4: defaults.version: version must be latest or v1.N, not "1.30"`},
 		{"bad uid", configHead + "defaults:\n  runAsUser: root\n", `c.yaml:4: defaults.runAsUser: run-as-user must be a non-zero UID or 'none', not "root"`},
 		{"relative path", configHead + "defaults:\n  writablePaths: [tmp]\n", `c.yaml:4: defaults.writablePaths: writable path must be absolute, not "tmp"`},
+		{"root path", configHead + "defaults:\n  writablePaths: [/]\n", `c.yaml:4: defaults.writablePaths: writable path "/" would hide the whole image`},
+		{"path with ..", configHead + "defaults:\n  writablePaths: [/tmp/../etc]\n", `c.yaml:4: defaults.writablePaths: writable path must not contain ".."`},
 		{"skip not a list", configHead + "defaults:\n  skip: read-only-root\n", `c.yaml:4: skip must be a list`},
 		{"unknown fixer", configHead + "defaults:\n  skip: [read-only]\n", `c.yaml:4: defaults.skip: unknown fixer "read-only"`},
 		{"wrong kind", "apiVersion: psafix.dev/v1alpha1\nkind: PSAFix\n", `c.yaml:2: kind must be Config, not "PSAFix"`},

@@ -65,6 +65,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (exit int) {
 			exit = ExitError
 		}
 	}()
+	defer onSignal(stderr)()
 	code := ExitOK
 	root := newRoot(stdin, stdout, stderr, &code)
 	markRunErrors(root)

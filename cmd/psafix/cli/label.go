@@ -10,8 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/pod-security-admission/api"
 
-	"github.com/psafix/psafix/diffview"
-	"github.com/psafix/psafix/kio"
 	"github.com/psafix/psafix/rollout"
 )
 
@@ -130,9 +128,9 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 			continue
 		}
 		if in.err != nil || failed[in.path] {
-			if !r.flags.write && !r.flags.diff && !r.flags.list && in.err == nil {
+			if in.err == nil && !r.flags.write && !r.flags.diff && !r.flags.list {
 				if data, err := r.read(in); err == nil {
-					r.out(data)
+					r.show(in.path, data, nil, "") // passed through as it came
 				}
 			}
 			continue
@@ -170,34 +168,20 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 		if changed {
 			changedFiles++
 		}
-		switch {
-		case r.flags.write:
-			if changed {
-				if err := kio.WriteFile(in.path, snap, out); err != nil {
-					errs++
-					changedFiles--
-					fmt.Fprintf(r.stderr, "%s: not written: %v\n", in.path, errMsg(err))
-				}
-			}
-		case r.flags.diff:
-			if changed {
-				d := diffview.Unified(diffPath(in.path), diffPath(in.path), data, out, 3)
-				if r.flags.color == "always" || (r.flags.color == "auto" && isTerminal(r.stdout)) {
-					d = diffview.Colorize(d)
-				}
-				io.WriteString(r.stdout, d)
-			}
-		case r.flags.list:
-			if changed {
-				fmt.Fprintln(r.stdout, in.path)
-			}
-		default:
-			if changed {
-				r.out(out)
-			} else {
-				r.out(data)
-			}
+		var fixed []byte
+		if changed {
+			fixed = out
 		}
+		if r.flags.write && changed {
+			notes, err := r.write(in.path, snap, out)
+			if err != nil {
+				errs++
+				changedFiles--
+				r.notWritten(in.path, err)
+			}
+			r.writeNotes(in.path, notes)
+		}
+		r.show(in.path, data, fixed, "")
 	}
 	missing := 0
 	for _, ns := range sv.list {

@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/psafix/psafix/chart"
-	"github.com/psafix/psafix/diffview"
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
 	"github.com/psafix/psafix/krm"
@@ -421,6 +420,8 @@ type outcome struct {
 	snap     kio.Snapshot // the file as read, for WriteFile
 	diff     string
 	writeErr error
+	// writeNotes say what the new file could not keep of the old (owner, group, links).
+	writeNotes []string
 }
 
 func (r *run) work(engine *fixers.Engine, in input) (o *outcome) {
@@ -437,7 +438,7 @@ func (r *run) work(engine *fixers.Engine, in input) (o *outcome) {
 		return o
 	}
 	if r.flags.diff {
-		o.diff = diffview.Unified(diffPath(res.Path), diffPath(res.Path), res.Old, res.New, 3)
+		o.diff = unifiedDiff(res.Path, res.Old, res.New)
 	}
 	return o
 }
@@ -450,7 +451,7 @@ func (r *run) finish(o *outcome) {
 		}
 	}()
 	if r.flags.write && !r.check && o.Err == nil && o.Changed() {
-		o.writeErr = kio.WriteFile(o.Path, o.snap, o.New)
+		o.writeNotes, o.writeErr = r.write(o.Path, o.snap, o.New)
 	}
 }
 
@@ -522,7 +523,7 @@ func (r *run) emit(o *outcome) {
 	written := true
 	if r.flags.write && !r.check && res.Changed() && o.writeErr != nil {
 		written = false
-		r.fail(res.Path, 0, fmt.Sprintf("%s: not written: %v", res.Path, errMsg(o.writeErr)))
+		r.notWritten(res.Path, o.writeErr)
 	}
 	r.tally.Workloads += res.Workloads
 	pods := res.Pods
@@ -543,6 +544,7 @@ func (r *run) emit(o *outcome) {
 		for _, n := range res.Notes {
 			r.report("notice", n)
 		}
+		r.writeNotes(res.Path, o.writeNotes)
 	}
 	for _, f := range findings {
 		kind := "error"
@@ -567,26 +569,7 @@ func (r *run) emit(o *outcome) {
 	if r.check {
 		return
 	}
-	switch {
-	case r.flags.write:
-	case r.flags.diff:
-		if d := o.diff; d != "" {
-			if r.flags.color == "always" || (r.flags.color == "auto" && isTerminal(r.stdout)) {
-				d = diffview.Colorize(d)
-			}
-			io.WriteString(r.stdout, d)
-		}
-	case r.flags.list:
-		if res.Changed() {
-			fmt.Fprintln(r.stdout, res.Path)
-		}
-	default:
-		out := res.Old
-		if res.Changed() {
-			out = res.New
-		}
-		r.out(out)
-	}
+	r.show(res.Path, res.Old, res.New, o.diff)
 }
 
 // lastByte is a writer that remembers the last byte written.
