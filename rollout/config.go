@@ -111,18 +111,12 @@ func ParseConfig(p string, data []byte) (*Config, error) {
 		}
 		return &ConfigError{Path: p, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
-	src := kio.NewSource(data)
-	segs := kio.Split(src.Data)
+	_, docs, err := kio.ParseFile(p, data)
+	if err != nil {
+		return nil, err
+	}
 	var root *yaml.Node
-	for i, seg := range segs {
-		d, err := kio.ParseDocument(src, seg, i)
-		if err != nil {
-			var pe *kio.ParseError
-			if errors.As(err, &pe) {
-				return nil, &ConfigError{Path: p, Line: pe.Line, Msg: "invalid YAML: " + pe.Msg}
-			}
-			return nil, &ConfigError{Path: p, Msg: err.Error()}
-		}
+	for _, d := range docs {
 		if d.Root == nil {
 			continue
 		}

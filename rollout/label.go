@@ -27,21 +27,19 @@ type ManifestChanges struct {
 // comments, and is the same object but for the pod-security labels. It returns the new
 // bytes (the old ones when nothing changes) and the changes by manifest.
 func LabelFile(path string, data []byte, plans map[string][]Label) ([]byte, []ManifestChanges, error) {
-	src := kio.NewSource(data)
+	src, docs, err := kio.ParseFile(path, data)
+	if err != nil {
+		return data, nil, err
+	}
 	var all []kio.Edit
 	var out []ManifestChanges
-	segs := kio.Split(src.Data)
-	for i, seg := range segs {
-		d, err := kio.ParseDocument(src, seg, i)
-		if err != nil {
-			return data, nil, fmt.Errorf("%s: %v", path, err)
-		}
+	for _, d := range docs {
 		if d.Root == nil {
 			continue
 		}
 		ed := kio.NewEditor(d)
 		for _, obj := range NamespaceObjects(d.Root) {
-			name := scalarPath(obj, "metadata", "name")
+			name := kio.ScalarAt(obj, "metadata", "name")
 			if name == "" {
 				continue
 			}
@@ -51,7 +49,7 @@ func LabelFile(path string, data []byte, plans map[string][]Label) ([]byte, []Ma
 				continue
 			}
 			for _, l := range plan {
-				cur := lookupPath(obj, "metadata", "labels", l.Key)
+				cur := kio.LookupPath(obj, "metadata", "labels", l.Key)
 				if kio.ScalarIs(cur, kio.Str(l.Value)) {
 					continue
 				}
@@ -69,20 +67,16 @@ func LabelFile(path string, data []byte, plans map[string][]Label) ([]byte, []Ma
 		}
 		edits, err := ed.Edits()
 		if err != nil {
-			return data, out, fmt.Errorf("%s:%d: psafix cannot edit this Namespace safely, left unchanged: %v", path, seg.Line, err)
+			return data, out, fmt.Errorf("%s:%d: psafix cannot edit this Namespace safely, left unchanged: %v", path, d.Seg.Line, err)
 		}
 		all = append(all, edits...)
 	}
 	if len(all) == 0 {
 		return data, out, nil
 	}
-	sorted, err := kio.SortEdits(all)
+	res, err := kio.ApplyEdits(src, all)
 	if err != nil {
 		return data, out, fmt.Errorf("%s: psafix bug: %v", path, err)
-	}
-	res := kio.Apply(src.Data, sorted)
-	if src.BOM {
-		res = append(append([]byte{}, kio.BOM...), res...)
 	}
 	if why := sameButLabels(src, kio.NewSource(res)); why != "" {
 		return data, out, fmt.Errorf("%s: psafix bug: the labels did not verify, file left unchanged: %s", path, why)

@@ -202,11 +202,11 @@ func ScanNamespaces(path string, data []byte) []*Manifest {
 			continue
 		}
 		for _, obj := range NamespaceObjects(d.Root) {
-			m := &Manifest{Name: scalarPath(obj, "metadata", "name"), Path: path, Line: obj.Line, Labels: map[string]string{}}
+			m := &Manifest{Name: kio.ScalarAt(obj, "metadata", "name"), Path: path, Line: obj.Line, Labels: map[string]string{}}
 			if m.Name == "" {
 				continue
 			}
-			if labels := lookupPath(obj, "metadata", "labels"); labels != nil && labels.Kind == yaml.MappingNode {
+			if labels := kio.LookupPath(obj, "metadata", "labels"); labels != nil && labels.Kind == yaml.MappingNode {
 				for i := 0; i+1 < len(labels.Content); i += 2 {
 					if v := kio.Resolve(labels.Content[i+1]); v.Kind == yaml.ScalarNode {
 						m.Labels[labels.Content[i].Value] = v.Value
@@ -222,43 +222,11 @@ func ScanNamespaces(path string, data []byte) []*Manifest {
 // NamespaceObjects returns the mappings of Namespace objects in a document: the root, or
 // the items of a List.
 func NamespaceObjects(n *yaml.Node) []*yaml.Node {
-	n = kio.Resolve(n)
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	kind := scalarPath(n, "kind")
-	if kind == "Namespace" && scalarPath(n, "apiVersion") == "v1" {
-		return []*yaml.Node{n}
-	}
-	if strings.HasSuffix(kind, "List") {
-		if items := lookupPath(n, "items"); items != nil && items.Kind == yaml.SequenceNode {
-			var out []*yaml.Node
-			for _, it := range items.Content {
-				out = append(out, NamespaceObjects(it)...)
-			}
-			return out
+	var out []*yaml.Node
+	for _, obj := range kio.Objects(n) {
+		if kio.ScalarAt(obj, "kind") == "Namespace" && kio.ScalarAt(obj, "apiVersion") == "v1" {
+			out = append(out, obj)
 		}
 	}
-	return nil
-}
-
-func lookupPath(n *yaml.Node, path ...string) *yaml.Node {
-	for _, k := range path {
-		if n == nil {
-			return nil
-		}
-		_, n = kio.Lookup(kio.Resolve(n), k)
-	}
-	if n == nil {
-		return nil
-	}
-	return kio.Resolve(n)
-}
-
-func scalarPath(n *yaml.Node, path ...string) string {
-	v := lookupPath(n, path...)
-	if v == nil || v.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return v.Value
+	return out
 }

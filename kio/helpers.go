@@ -1,0 +1,87 @@
+package kio
+
+import (
+	"errors"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// The helpers below are what every reader of manifests needs around the editor: a file
+// parsed into documents, a value looked up by its path, the objects of a document, edits
+// applied to a file.
+
+// ParseFile splits a file into its documents and parses each one. A document that is not
+// valid YAML makes the file an *Error at its line ("invalid YAML: ..."), as a half-read
+// file is not one to edit.
+func ParseFile(path string, data []byte) (*Source, []*Document, error) {
+	src := NewSource(data)
+	var docs []*Document
+	for i, seg := range Split(src.Data) {
+		d, err := ParseDocument(src, seg, i)
+		if err != nil {
+			var pe *Error
+			if errors.As(err, &pe) {
+				return src, docs, &Error{Path: path, Line: pe.Line, Column: pe.Column, Msg: "invalid YAML: " + pe.Msg}
+			}
+			return src, docs, &Error{Path: path, Msg: err.Error()}
+		}
+		docs = append(docs, d)
+	}
+	return src, docs, nil
+}
+
+// LookupPath follows keys down from a mapping, through aliases; nil when one is missing.
+func LookupPath(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, k := range keys {
+		if n == nil {
+			return nil
+		}
+		_, n = Lookup(Resolve(n), k)
+	}
+	if n == nil {
+		return nil
+	}
+	return Resolve(n)
+}
+
+// ScalarAt is the scalar at keys below n, "" when there is none.
+func ScalarAt(n *yaml.Node, keys ...string) string {
+	v := LookupPath(n, keys...)
+	if v == nil || v.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return v.Value
+}
+
+// Objects returns the objects of a document: its root mapping, or the items of a List kind
+// (v1 List, NamespaceList...), those of nested Lists included.
+func Objects(root *yaml.Node) []*yaml.Node {
+	n := Resolve(root)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	if strings.HasSuffix(ScalarAt(n, "kind"), "List") {
+		if items := LookupPath(n, "items"); items != nil && items.Kind == yaml.SequenceNode {
+			var out []*yaml.Node
+			for _, it := range items.Content {
+				out = append(out, Objects(it)...)
+			}
+			return out
+		}
+	}
+	return []*yaml.Node{n}
+}
+
+// ApplyEdits applies edits, in any order, to a file: its new bytes, with its BOM.
+func ApplyEdits(src *Source, edits []Edit) ([]byte, error) {
+	sorted, err := SortEdits(edits)
+	if err != nil {
+		return nil, err
+	}
+	res := Apply(src.Data, sorted)
+	if src.BOM {
+		res = append(append([]byte{}, BOM...), res...)
+	}
+	return res, nil
+}

@@ -1,0 +1,44 @@
+package kio
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestHelpers(t *testing.T) {
+	data := "\ufeffapiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Namespace\n    metadata: {name: a}\n  - apiVersion: v1\n    kind: NamespaceList\n    items: [{apiVersion: v1, kind: Namespace, metadata: {name: b}}]\n---\nkind: Pod\nmetadata: &m {name: c}\nother: *m\n"
+	src, docs, err := ParseFile("x.yaml", []byte(data))
+	if err != nil || len(docs) != 2 {
+		t.Fatalf("%d documents, %v", len(docs), err)
+	}
+	var names []string
+	for _, d := range docs {
+		for _, o := range Objects(d.Root) {
+			names = append(names, ScalarAt(o, "metadata", "name"))
+		}
+	}
+	if len(names) != 3 || names[0] != "a" || names[1] != "b" || names[2] != "c" {
+		t.Errorf("objects: %v", names)
+	}
+	if got := ScalarAt(docs[1].Root, "other", "name"); got != "c" {
+		t.Errorf("through an alias: %q", got)
+	}
+	if LookupPath(docs[1].Root, "metadata", "labels", "x") != nil {
+		t.Errorf("a missing path is found")
+	}
+	ed := NewEditor(docs[1])
+	ed.Set(docs[1].Root, []string{"spec", "hostNetwork"}, Str("z"))
+	edits, err := ed.Edits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ApplyEdits(src, edits)
+	if err != nil || string(out[:3]) != "\ufeff" {
+		t.Errorf("BOM lost (%v): %q", err, out)
+	}
+	_, _, err = ParseFile("bad.yaml", []byte("a: [\n"))
+	var e *Error
+	if !errors.As(err, &e) || e.Path != "bad.yaml" || e.Line == 0 {
+		t.Errorf("got %v", err)
+	}
+}
