@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sort"
@@ -167,9 +168,11 @@ func resolveOne(ctx context.Context, img, normalized string, o Options) (*Entry,
 		remote.WithPlatform(o.Platform),
 		remote.WithUserAgent("psafix"),
 	}
-	if o.Transport != nil {
-		opts = append(opts, remote.WithTransport(o.Transport))
+	base := o.Transport
+	if base == nil {
+		base = remote.DefaultTransport
 	}
+	opts = append(opts, remote.WithTransport(limitTransport{base}))
 	desc, err := remote.Get(ref, opts...)
 	if err != nil {
 		return nil, err
@@ -194,6 +197,48 @@ func resolveOne(ctx context.Context, img, normalized string, o Options) (*Entry,
 	}
 	sort.Strings(e.WritablePaths)
 	return e, nil
+}
+
+// MaxResponse bounds every response psafix reads from a registry. Manifests, indexes and
+// image configs are kilobytes (registries themselves refuse manifests over 4 MiB), and
+// psafix never downloads layers: a registry that sends more is not believed, and cannot
+// make psafix grow without bound.
+const MaxResponse = 4 << 20
+
+// limitTransport cuts every response body at MaxResponse bytes with an error.
+type limitTransport struct{ base http.RoundTripper }
+
+func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err == nil && resp.Body != nil {
+		resp.Body = &limitedBody{ReadCloser: resp.Body, left: MaxResponse}
+	}
+	return resp, err
+}
+
+// errTooLarge is a registry response over MaxResponse.
+var errTooLarge = fmt.Errorf("the registry sent more than %d MiB for one manifest or config", MaxResponse>>20)
+
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One byte more tells a body of exactly MaxResponse from a longer one.
+		var one [1]byte
+		if n, _ := b.ReadCloser.Read(one[:]); n > 0 {
+			return 0, errTooLarge
+		}
+		return b.ReadCloser.Read(p)
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 // registryOf returns the registry of a normalised reference.

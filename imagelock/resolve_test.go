@@ -233,3 +233,27 @@ func TestResolveJobs(t *testing.T) {
 		t.Errorf("%d requests at once with Jobs 2", most)
 	}
 }
+
+// TestResolveTooLarge: a registry that sends an endless manifest is cut off with a note.
+func TestResolveTooLarge(t *testing.T) {
+	host := newRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "/manifests/") && r.Method == http.MethodGet {
+				w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+				chunk := make([]byte, 1<<20)
+				for range 64 {
+					if _, err := w.Write(chunk); err != nil {
+						return
+					}
+				}
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	push(t, host+"/big:1", image(t, "1000"))
+	entries, notes := Resolve(context.Background(), []string{host + "/big:1"}, Options{})
+	if len(entries) != 0 || len(notes) != 1 || !strings.Contains(notes[0].Message, "more than 4 MiB") {
+		t.Fatalf("entries %v, notes %v", entries, notes)
+	}
+}
