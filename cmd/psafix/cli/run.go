@@ -355,9 +355,6 @@ func (r *run) fix(engine *fixers.Engine, in input) (*fixers.Result, kio.Snapshot
 	if in.err != nil {
 		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Msg: errMsg(in.err)}}, kio.Snapshot{}
 	}
-	if in.chart {
-		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Skip: true, Msg: "a Helm chart (Chart.yaml): skipped; check its rendered manifests (helm template CHART | psafix check -)"}}, kio.Snapshot{}
-	}
 	if in.note != "" {
 		return &fixers.Result{Path: in.path, Err: &fixers.FileError{Path: in.path, Skip: true, Msg: in.note}}, kio.Snapshot{}
 	}
@@ -422,6 +419,11 @@ type outcome struct {
 	writeErr error
 	// writeNotes say what the new file could not keep of the old (owner, group, links).
 	writeNotes []string
+	// sub are the outcomes of a chart (its rendered templates, its values files), emitted
+	// in its place (sources.go); rendered marks a rendered template, never written.
+	sub      []*outcome
+	rendered bool
+	chart    *chart.Result
 }
 
 func (r *run) work(engine *fixers.Engine, in input) (o *outcome) {
@@ -432,6 +434,9 @@ func (r *run) work(engine *fixers.Engine, in input) (o *outcome) {
 		}
 	}()
 	testHook(in.path)
+	if in.chart {
+		return r.workChart(engine, in)
+	}
 	res, snap := r.fix(engine, in)
 	o = &outcome{Result: res, snap: snap}
 	if r.check || res.Err != nil || !res.Changed() {
@@ -445,6 +450,12 @@ func (r *run) work(engine *fixers.Engine, in input) (o *outcome) {
 
 // finish writes a changed file: on the workers, outside the CPU limit (see process).
 func (r *run) finish(o *outcome) {
+	for _, s := range o.sub {
+		r.finish(s)
+	}
+	if o.Result == nil || o.rendered {
+		return
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			o.writeErr = bugError(o.Path, p)
@@ -485,6 +496,10 @@ func panicSite() string {
 
 // emit prints one outcome; outcomes arrive in input order.
 func (r *run) emit(o *outcome) {
+	if o.Result == nil {
+		r.emitChart(o)
+		return
+	}
 	res := o.Result
 	r.tally.Files++
 	if r.progress {

@@ -1,0 +1,104 @@
+package chart
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/psafix/psafix/fixers"
+)
+
+// Result is what psafix found and did in one chart.
+type Result struct {
+	Dir string
+	// Rendered holds one result per rendered template holding manifests, its reports
+	// located in the template file. Old is the rendered text; New the rendered text as
+	// psafix would fix it (what "psafix CHART" prints), or, after a fix at the source, the
+	// new rendering.
+	Rendered []*fixers.Result
+	// Values are the values files a fix at the source changes (Path, Old, New).
+	Values []*fixers.Result
+	// Notes are about the chart as a whole (reported at its Chart.yaml).
+	Notes []fixers.Report
+	// Err is set when the chart could not be rendered at all.
+	Err error
+}
+
+// note adds a chart-level note.
+func (r *Result) note(format string, args ...any) {
+	r.Notes = append(r.Notes, fixers.Report{Path: r.Dir, Object: "chart", Note: true, Message: fmt.Sprintf(format, args...)})
+}
+
+// Check renders a chart and checks (and fixes, in memory) every rendered manifest, reporting
+// at the template files.
+func Check(dir string, o Options, e *fixers.Engine) *Result {
+	res := &Result{Dir: dir}
+	c, err := Load(dir, o)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	for _, n := range c.Notes {
+		res.note("%s", n)
+	}
+	r, err := c.Render(nil)
+	if err != nil {
+		res.Err = fmt.Errorf("cannot render the chart: %w", err)
+		return res
+	}
+	res.Rendered = checkRendering(r, e)
+	return res
+}
+
+// checkRendering runs the engine over each rendered template and locates its reports in
+// the template file.
+func checkRendering(r *Rendering, e *fixers.Engine) []*fixers.Result {
+	var out []*fixers.Result
+	for _, t := range r.Templates {
+		fr := e.FixFile(t.Path, []byte(t.Text))
+		if fr.Err == nil && fr.Workloads == 0 {
+			continue
+		}
+		locate(fr, t)
+		out = append(out, fr)
+	}
+	return out
+}
+
+// locate moves a result's line numbers from the rendered text to the template file: the
+// line of the template that wrote the rendered line, or of the nearest line above it that
+// the template writes literally (a "securityContext:" above what toYaml filled in).
+func locate(fr *fixers.Result, t Template) {
+	tpl := strings.Split(readFile(t.Path), "\n")
+	rendered := strings.Split(t.Text, "\n")
+	at := func(line int) int {
+		for l := line; l >= 1 && l > line-200 && l <= len(rendered); l-- {
+			want := strings.TrimSpace(rendered[l-1])
+			if want == "" || want == "---" {
+				continue
+			}
+			for i, s := range tpl {
+				if strings.TrimSpace(s) == want {
+					return i + 1
+				}
+			}
+		}
+		return 1
+	}
+	fix := func(rs []fixers.Report) {
+		for i := range rs {
+			rs[i].Line, rs[i].Column = at(rs[i].Line), 0
+		}
+	}
+	fix(fr.Before)
+	fix(fr.Remaining)
+	fix(fr.Notes)
+	fix(fr.Bugs)
+	for i := range fr.Pods {
+		fr.Pods[i].Line = at(fr.Pods[i].Line)
+	}
+	if fe, ok := fr.Err.(*fixers.FileError); ok && fe.Line > 0 {
+		fe.Line = at(fe.Line)
+	}
+	// Edits are offsets in the rendered text: meaningless in the template.
+	fr.Edits = nil
+}

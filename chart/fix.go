@@ -1,0 +1,505 @@
+package chart
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"helm.sh/helm/v4/pkg/chart/common"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/kio"
+)
+
+// Fix fixes a chart at the source. It renders the chart, lets the engine fix each rendered
+// workload in memory, and carries every change to a securityContext into the values map
+// that feeds it (found by probing), in the values file that sets that map (the last -f file
+// that does, else the chart's values.yaml), with the byte-faithful editor. It then renders
+// again: the new rendering must differ from the old one only in security fields; if it does
+// not, or the chart no longer renders, nothing is written and Result.Err says why. A
+// change no values key feeds is reported at its template line with the snippet to add; a
+// workload that keeps such a change gets its safe changes only (no risky edit that leaves
+// it failing all the same).
+func Fix(dir string, o Options, e *fixers.Engine) *Result {
+	res := &Result{Dir: dir}
+	c, err := Load(dir, o)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	for _, n := range c.Notes {
+		res.note("%s", n)
+	}
+	r0, err := c.Render(nil)
+	if err != nil {
+		res.Err = fmt.Errorf("cannot render the chart: %w", err)
+		return res
+	}
+	type workload struct {
+		t       Template
+		kind    string
+		name    string
+		changes []*fixers.Change
+	}
+	var order []string
+	byWorkload := map[string]*workload{}
+	for _, t := range r0.Templates {
+		fr := e.FixFile(t.Path, []byte(t.Text))
+		for _, ch := range fr.Changes {
+			k := t.Name + "\x00" + ch.Kind + "\x00" + ch.Name
+			w := byWorkload[k]
+			if w == nil {
+				w = &workload{t: t, kind: ch.Kind, name: ch.Name}
+				byWorkload[k] = w
+				order = append(order, k)
+			}
+			w.changes = append(w.changes, ch)
+		}
+	}
+	if len(order) == 0 {
+		res.Rendered = remaining(checkRendering(r0, e))
+		return res
+	}
+	feeds, err := c.probe()
+	if err != nil {
+		res.Err = fmt.Errorf("cannot probe the chart's values: %w", err)
+		return res
+	}
+	p := &plan{byFile: map[string]*fileEdit{}}
+	for _, k := range order {
+		w := byWorkload[k]
+		var fed []fedChange
+		var unfed []*fixers.Change
+		for _, ch := range w.changes {
+			if f, ok := feedOf(feeds, w.t.Name, ch); ok {
+				fed = append(fed, f)
+			} else {
+				unfed = append(unfed, ch)
+			}
+		}
+		// A fixer's changes go together (a read-only root without its emptyDir breaks the
+		// workload): a fixer with a change no values key feeds makes none at the source.
+		// And a workload left failing for such a change gets no risky edit.
+		partial, failing := map[string]bool{}, false
+		for _, ch := range unfed {
+			partial[ch.Fixer] = true
+			failing = failing || len(ch.Checks) > 0
+		}
+		if len(partial) > 0 {
+			kept := fed[:0]
+			for _, f := range fed {
+				if partial[f.ch.Fixer] {
+					unfed = append(unfed, f.ch)
+				} else {
+					kept = append(kept, f)
+				}
+			}
+			fed = kept
+		}
+		if len(unfed) > 0 {
+			line := templateLine(w.t, unfed[0].Line)
+			res.Notes = append(res.Notes, fixers.Report{Path: w.t.Path, Line: line, Object: w.kind + "/" + w.name, Container: unfed[0].Container, Note: true,
+				Message: "no values key feeds " + fieldsOf(unfed) + "; add to the template: " + snippet(unfed)})
+		}
+		for _, f := range fed {
+			if failing && f.ch.Risky {
+				res.Notes = append(res.Notes, fixers.Report{Path: w.t.Path, Line: templateLine(w.t, f.ch.Line), Object: w.kind + "/" + w.name, Container: f.ch.Container, Note: true,
+					Message: "risky edit not made at the source (" + f.ch.String() + "): the workload would still fail for the fields no values key feeds"})
+				continue
+			}
+			if err := p.add(c, f); err != nil {
+				res.Err = err
+				return res
+			}
+		}
+	}
+	// Edit each values file, then render from the edited copies.
+	edited := &Chart{Dir: c.Dir, Opts: c.Opts, files: map[string][]byte{}}
+	for k, v := range c.files {
+		edited.files[k] = v
+	}
+	paths := make([]string, 0, len(p.byFile))
+	for path := range p.byFile {
+		paths = append(paths, path)
+	}
+	sort.Strings(paths)
+	var values []*fixers.Result
+	for _, path := range paths {
+		fe := p.byFile[path]
+		old := c.files[path]
+		nb, err := fe.apply(old)
+		if err != nil {
+			res.Err = fmt.Errorf("%s: %v: nothing written", path, err)
+			return res
+		}
+		if bytes.Equal(nb, old) {
+			continue
+		}
+		edited.files[path] = nb
+		values = append(values, &fixers.Result{Path: path, Old: old, New: nb})
+		for _, n := range fe.notes {
+			res.Notes = append(res.Notes, fixers.Report{Path: path, Object: "values", Note: true, Message: n})
+		}
+	}
+	if len(values) == 0 {
+		res.Rendered = remaining(checkRendering(r0, e))
+		return res
+	}
+	r1, err := edited.Render(nil)
+	if err != nil {
+		res.Err = fmt.Errorf("the chart no longer renders with the fixed values (%v): nothing written", err)
+		res.Rendered = remaining(checkRendering(r0, e))
+		return res
+	}
+	if why := sameOutsideSecurity(r0, r1); why != "" {
+		res.Err = fmt.Errorf("the fixed values change the rendering outside security fields (%s): nothing written", why)
+		res.Rendered = remaining(checkRendering(r0, e))
+		return res
+	}
+	res.Values = values
+	res.Rendered = remaining(checkRendering(r1, e))
+	// Workloads fixed: those whose rendering changed.
+	old := map[string]string{}
+	for _, t := range r0.Templates {
+		old[t.Name] = t.Text
+	}
+	for _, fr := range res.Rendered {
+		for _, t := range r1.Templates {
+			if t.Path == fr.Path && old[t.Name] != t.Text {
+				fr.Fixed = fr.Workloads
+			}
+		}
+	}
+	return res
+}
+
+// remaining makes rendered results report the violations of the rendering as it is (no
+// in-memory fix of it is written anywhere).
+func remaining(rs []*fixers.Result) []*fixers.Result {
+	for _, fr := range rs {
+		fr.Remaining, fr.Notes, fr.Fixed, fr.New, fr.Changes = fr.Before, nil, 0, nil, nil
+		for i := range fr.Pods {
+			fr.Pods[i].After, fr.Pods[i].Fixed = fr.Pods[i].Before, false
+		}
+	}
+	return rs
+}
+
+// fedChange is a change the engine made in a rendered securityContext, with the values
+// path that feeds that securityContext and the key path below it.
+type fedChange struct {
+	ch     *fixers.Change
+	values []string // the values map that feeds the securityContext
+	sub    []string // the changed field below it
+}
+
+// feedOf finds the values map that feeds the securityContext a change is in.
+func feedOf(feeds map[place][]string, template string, ch *fixers.Change) (fedChange, bool) {
+	scope := "pod"
+	if ch.Container != "" || ch.ContainerField != "" {
+		scope = ch.ContainerField + "[" + strconv.Itoa(ch.ContainerIndex) + "]"
+	}
+	prefix := ch.Scope + ".securityContext"
+	if ch.Op == fixers.OpRemove || !strings.HasPrefix(ch.Field, prefix) || strings.ContainsAny(ch.Field[len(prefix):], "[]") {
+		return fedChange{}, false
+	}
+	vp, ok := feeds[place{template, ch.Kind, ch.Name, scope}]
+	if !ok {
+		return fedChange{}, false
+	}
+	rest := strings.TrimPrefix(strings.TrimPrefix(ch.Field, prefix), ".")
+	var sub []string
+	if rest != "" {
+		sub = strings.Split(rest, ".")
+	}
+	return fedChange{ch: ch, values: vp, sub: sub}, true
+}
+
+// plan is the edits to make, by values file.
+type plan struct {
+	byFile map[string]*fileEdit
+}
+
+type fileEdit struct {
+	sets    []setOp
+	notes   []string
+	already map[string]string
+}
+
+type setOp struct {
+	path   []string
+	v      kio.Value
+	append bool
+}
+
+// add records a fed change in the values file that sets its map.
+func (p *plan) add(c *Chart, f fedChange) error {
+	file := c.valuesPath()
+	for i := len(c.Opts.ValuesFiles) - 1; i >= 0; i-- {
+		vf := c.Opts.ValuesFiles[i]
+		if v, err := common.ReadValues(c.files[vf]); err == nil {
+			if _, err := v.PathValue(strings.Join(f.values, ".")); err == nil {
+				file = vf
+				break
+			}
+			if _, err := v.Table(strings.Join(f.values, ".")); err == nil {
+				file = vf
+				break
+			}
+		}
+	}
+	fe := p.byFile[file]
+	if fe == nil {
+		fe = &fileEdit{already: map[string]string{}}
+		p.byFile[file] = fe
+	}
+	var x any
+	if err := json.Unmarshal([]byte(f.ch.New), &x); err != nil {
+		return fmt.Errorf("psafix bug: change %s: %v", f.ch, err)
+	}
+	path := append(append([]string{}, f.values...), f.sub...)
+	key := strings.Join(path, ".")
+	if f.ch.Op == fixers.OpAppend {
+		key += "[]" + f.ch.New
+	}
+	if prev, ok := fe.already[key]; ok {
+		if prev != f.ch.New {
+			return fmt.Errorf("the values key %s feeds workloads that need different values (%s, %s): nothing written", strings.Join(path, "."), prev, f.ch.New)
+		}
+		return nil
+	}
+	fe.already[key] = f.ch.New
+	fe.sets = append(fe.sets, setOp{path: path, v: toValue(x), append: f.ch.Op == fixers.OpAppend})
+	if f.ch.Risky {
+		fe.notes = append(fe.notes, fmt.Sprintf("%s set to %s for %s/%s: %s", strings.Join(path, "."), f.ch.New, f.ch.Kind, f.ch.Name, f.ch.Assumption))
+	}
+	return nil
+}
+
+// apply edits a values file with the byte-faithful editor: comments kept, {} filled in
+// place, only the lines the keys need.
+func (fe *fileEdit) apply(old []byte) ([]byte, error) {
+	src := kio.NewSource(old)
+	segs := kio.Split(src.Data)
+	var d *kio.Document
+	for i, seg := range segs {
+		doc, err := kio.ParseDocument(src, seg, i)
+		if err != nil {
+			return nil, err
+		}
+		if doc.Root != nil {
+			d = doc
+			break
+		}
+	}
+	if d == nil || d.Root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("not a mapping of values")
+	}
+	ed := kio.NewEditor(d)
+	for _, s := range fe.sets {
+		if s.append {
+			ed.Append(d.Root, s.path, s.v)
+		} else {
+			ed.Set(d.Root, s.path, s.v)
+		}
+	}
+	if err := ed.Err(); err != nil {
+		return nil, err
+	}
+	edits, err := ed.Edits()
+	if err != nil {
+		return nil, err
+	}
+	nb := kio.Apply(src.Data, edits)
+	if src.BOM {
+		nb = append(append([]byte{}, kio.BOM...), nb...)
+	}
+	// The edited file must still read as values, the same ones plus the fix.
+	before, err := common.ReadValues(old)
+	if err != nil {
+		return nil, err
+	}
+	after, err := common.ReadValues(nb)
+	if err != nil {
+		return nil, fmt.Errorf("the edited file no longer reads as values: %v", err)
+	}
+	for _, s := range fe.sets {
+		if s.append {
+			continue
+		}
+		setPath(before, s.path, fromValue(s.v))
+	}
+	if !reflect.DeepEqual(normalize(before), normalize(after)) && !fe.hasAppend() {
+		return nil, fmt.Errorf("psafix bug: the edited values differ from the intended ones")
+	}
+	return nb, nil
+}
+
+func (fe *fileEdit) hasAppend() bool {
+	for _, s := range fe.sets {
+		if s.append {
+			return true
+		}
+	}
+	return false
+}
+
+// toValue turns a decoded JSON value into the editor's typed value.
+func toValue(x any) kio.Value {
+	switch v := x.(type) {
+	case bool:
+		return kio.Bool(v)
+	case float64:
+		return kio.Int(int64(v))
+	case string:
+		return kio.Str(v)
+	case []any:
+		l := kio.List{}
+		for _, it := range v {
+			l = append(l, toValue(it))
+		}
+		return l
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		m := kio.M()
+		for _, k := range keys {
+			m.Set(k, toValue(v[k]))
+		}
+		return m
+	}
+	return kio.Str(fmt.Sprint(x))
+}
+
+// fromValue is the inverse of toValue, as values decode.
+func fromValue(v kio.Value) any {
+	switch x := v.(type) {
+	case kio.Bool:
+		return bool(x)
+	case kio.Int:
+		return int64(x)
+	case kio.Str:
+		return string(x)
+	case kio.List:
+		out := []any{}
+		for _, it := range x {
+			out = append(out, fromValue(it))
+		}
+		return out
+	case *kio.Map:
+		out := map[string]any{}
+		for _, k := range x.Keys() {
+			it, _ := x.Get(k)
+			out[k] = fromValue(it)
+		}
+		return out
+	}
+	return nil
+}
+
+// normalize makes decoded values comparable (numbers as float64).
+func normalize(v any) any {
+	b, _ := json.Marshal(v)
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// fieldsOf names the fields of changes: "securityContext.runAsNonRoot, ...".
+func fieldsOf(cs []*fixers.Change) string {
+	var s []string
+	for _, c := range cs {
+		s = append(s, strings.TrimPrefix(strings.TrimPrefix(c.Field, c.Scope), "."))
+	}
+	return strings.Join(s, ", ")
+}
+
+// snippet is what to add to a template for changes no values key feeds, in flow style.
+func snippet(cs []*fixers.Change) string {
+	var s []string
+	for _, c := range cs {
+		s = append(s, c.String())
+	}
+	return strings.Join(s, "; ")
+}
+
+// templateLine is the template line that wrote a rendered line.
+func templateLine(t Template, line int) int {
+	fr := &fixers.Result{Pods: []fixers.PodSummary{{Line: line}}}
+	locate(fr, t)
+	return fr.Pods[0].Line
+}
+
+// sameOutsideSecurity compares two renderings with every pod's and container's
+// securityContext left out: a fix at the source must change nothing else.
+func sameOutsideSecurity(a, b *Rendering) string {
+	strip := func(r *Rendering) map[string][]any {
+		out := map[string][]any{}
+		for _, t := range r.Templates {
+			var docs []any
+			for _, part := range splitDocs(t.Text) {
+				var v any
+				if err := yaml.Unmarshal([]byte(part), &v); err != nil || v == nil {
+					continue
+				}
+				stripSecurity(v)
+				docs = append(docs, normalize(v))
+			}
+			out[t.Name] = docs
+		}
+		return out
+	}
+	sa, sb := strip(a), strip(b)
+	names := map[string]bool{}
+	for k := range sa {
+		names[k] = true
+	}
+	for k := range sb {
+		names[k] = true
+	}
+	var diff []string
+	for k := range names {
+		if !reflect.DeepEqual(sa[k], sb[k]) {
+			diff = append(diff, k)
+		}
+	}
+	sort.Strings(diff)
+	return strings.Join(diff, ", ")
+}
+
+func splitDocs(text string) []string {
+	src := kio.NewSource([]byte(text))
+	var out []string
+	for _, seg := range kio.Split(src.Data) {
+		out = append(out, string(src.Data[seg.Start:seg.End]))
+	}
+	return out
+}
+
+// stripSecurity deletes securityContext wherever it appears in a pod spec or a container.
+func stripSecurity(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		if _, ok := x["containers"]; ok {
+			delete(x, "securityContext")
+		}
+		if _, ok := x["image"]; ok {
+			delete(x, "securityContext")
+		}
+		for _, c := range x {
+			stripSecurity(c)
+		}
+	case []any:
+		for _, c := range x {
+			stripSecurity(c)
+		}
+	}
+}
