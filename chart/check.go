@@ -2,6 +2,7 @@ package chart
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/psafix/psafix/fixers"
@@ -25,7 +26,7 @@ type Result struct {
 
 // note adds a chart-level note.
 func (r *Result) note(format string, args ...any) {
-	r.Notes = append(r.Notes, fixers.Report{Path: r.Dir, Object: "chart", Note: true, Message: fmt.Sprintf(format, args...)})
+	r.Notes = append(r.Notes, fixers.Report{Path: filepath.Join(r.Dir, "Chart.yaml"), Line: 1, Object: "chart", Note: true, Message: fmt.Sprintf(format, args...)})
 }
 
 // Check renders a chart and checks (and fixes, in memory) every rendered manifest, reporting

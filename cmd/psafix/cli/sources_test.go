@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,5 +103,37 @@ func TestCheckTreeWithChart(t *testing.T) {
 	_, report, code = runCLIArgs(t, "check", filepath.Join(dir, "charts/app/templates/deploy.yaml"))
 	if code == ExitError {
 		t.Errorf("template given directly: exit %d\n%s", code, report)
+	}
+}
+
+// TestChartFixtures runs each case of fixtures/charts: psafix with the case's args (run in
+// a copy of its tree) must print want.diff and want.report; then --write, after which a
+// second run changes nothing.
+func TestChartFixtures(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", "..", "..", "fixtures", "charts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, _ := filepath.Glob(filepath.Join(root, "*", "args"))
+	if len(cases) == 0 {
+		t.Fatal("no chart fixtures")
+	}
+	for _, a := range cases {
+		dir := filepath.Dir(a)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			tmp, _ := copyTree(t, filepath.Join(dir, "tree"))
+			t.Chdir(tmp)
+			args := loadArgs(t, dir)
+			out, report, code := runCLI(args, nil)
+			compare(t, filepath.Join(dir, "want.diff"), out)
+			compare(t, filepath.Join(dir, "want.report"), report+fmt.Sprintf("exit: %d\n", code))
+			write := append([]string{"--write"}, args[1:]...)
+			if _, report, code := runCLI(write, nil); code == ExitError {
+				t.Fatalf("--write: exit %d\n%s", code, report)
+			}
+			if out, report, _ := runCLI(args, nil); out != "" {
+				t.Errorf("second run would change:\n%s\n%s", out, report)
+			}
+		})
 	}
 }
