@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -107,7 +108,7 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 				Message: "no values key feeds " + fieldsOf(unfed) + "; add to the template: " + snippet(unfed)})
 		}
 		for _, f := range fed {
-			if failing && f.ch.Risky {
+			if failing && risky(f.ch) {
 				res.Notes = append(res.Notes, fixers.Report{Path: w.t.Path, Line: templateLine(w.t, f.ch.Line), Object: w.kind + "/" + w.name, Container: f.ch.Container, Note: true,
 					Message: "risky edit not made at the source (" + f.ch.String() + "): the workload would still fail for the fields no values key feeds"})
 				continue
@@ -143,7 +144,7 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 		edited.files[path] = nb
 		values = append(values, &fixers.Result{Path: path, Old: old, New: nb})
 		for _, n := range fe.notes {
-			res.Notes = append(res.Notes, fixers.Report{Path: path, Object: "values", Note: true, Message: n})
+			res.Notes = append(res.Notes, fixers.Report{Path: path, Line: keyLine(nb, n.path), Object: "values", Note: true, Message: n.msg})
 		}
 	}
 	if len(values) == 0 {
@@ -178,6 +179,15 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 	return res
 }
 
+// riskyField are the fields whose safety depends on what the image does at run time (see
+// fixers/safety.go): all or nothing for a workload.
+var riskyField = regexp.MustCompile(`\.(runAsUser|runAsGroup|runAsNonRoot|fsGroup|fsGroupChangePolicy|readOnlyRootFilesystem|capabilities\.(drop|add))(\[\d+\])?$`)
+
+// risky reports whether a change's safety depends on the image.
+func risky(ch *fixers.Change) bool {
+	return ch.Risky || ch.Explicit || riskyField.MatchString(ch.Field)
+}
+
 // remaining makes rendered results report the violations of the rendering as it is (no
 // in-memory fix of it is written anywhere).
 func remaining(rs []*fixers.Result) []*fixers.Result {
@@ -196,6 +206,7 @@ type fedChange struct {
 	ch     *fixers.Change
 	values []string // the values map that feeds the securityContext
 	sub    []string // the changed field below it
+	append bool     // an item added to the list at sub
 }
 
 // feedOf finds the values map that feeds the securityContext a change is in.
@@ -205,20 +216,30 @@ func feedOf(feeds map[place][]string, template string, ch *fixers.Change) (fedCh
 		scope = ch.ContainerField + "[" + strconv.Itoa(ch.ContainerIndex) + "]"
 	}
 	prefix := ch.Scope + ".securityContext"
-	if ch.Op == fixers.OpRemove || !strings.HasPrefix(ch.Field, prefix) || strings.ContainsAny(ch.Field[len(prefix):], "[]") {
+	if ch.Op == fixers.OpRemove || !strings.HasPrefix(ch.Field, prefix) {
+		return fedChange{}, false
+	}
+	rest := strings.TrimPrefix(strings.TrimPrefix(ch.Field, prefix), ".")
+	appendItem := ch.Op == fixers.OpAppend
+	if m := itemIndex.FindStringSubmatch(rest); m != nil {
+		// An item written into a list (capabilities.drop[0]): added to the values' list.
+		rest, appendItem = m[1], true
+	}
+	if strings.ContainsAny(rest, "[]") {
 		return fedChange{}, false
 	}
 	vp, ok := feeds[place{template, ch.Kind, ch.Name, scope}]
 	if !ok {
 		return fedChange{}, false
 	}
-	rest := strings.TrimPrefix(strings.TrimPrefix(ch.Field, prefix), ".")
 	var sub []string
 	if rest != "" {
 		sub = strings.Split(rest, ".")
 	}
-	return fedChange{ch: ch, values: vp, sub: sub}, true
+	return fedChange{ch: ch, values: vp, sub: sub, append: appendItem}, true
 }
+
+var itemIndex = regexp.MustCompile(`^(.*)\[\d+\]$`)
 
 // plan is the edits to make, by values file.
 type plan struct {
@@ -227,8 +248,30 @@ type plan struct {
 
 type fileEdit struct {
 	sets    []setOp
-	notes   []string
+	notes   []valuesNote
 	already map[string]string
+}
+
+type valuesNote struct {
+	path []string
+	msg  string
+}
+
+// keyLine finds the line of a values key in a values file: each key of the path in turn,
+// below the one before it (0 when not found).
+func keyLine(data []byte, path []string) int {
+	lines := strings.Split(string(data), "\n")
+	at, found := 0, 0
+	for _, k := range path {
+		for i := at; i < len(lines); i++ {
+			t := strings.TrimLeft(lines[i], " -")
+			if strings.HasPrefix(t, k+":") {
+				at, found = i+1, i+1
+				break
+			}
+		}
+	}
+	return found
 }
 
 type setOp struct {
@@ -264,7 +307,7 @@ func (p *plan) add(c *Chart, f fedChange) error {
 	}
 	path := append(append([]string{}, f.values...), f.sub...)
 	key := strings.Join(path, ".")
-	if f.ch.Op == fixers.OpAppend {
+	if f.append {
 		key += "[]" + f.ch.New
 	}
 	if prev, ok := fe.already[key]; ok {
@@ -274,9 +317,13 @@ func (p *plan) add(c *Chart, f fedChange) error {
 		return nil
 	}
 	fe.already[key] = f.ch.New
-	fe.sets = append(fe.sets, setOp{path: path, v: toValue(x), append: f.ch.Op == fixers.OpAppend})
-	if f.ch.Risky {
-		fe.notes = append(fe.notes, fmt.Sprintf("%s set to %s for %s/%s: %s", strings.Join(path, "."), f.ch.New, f.ch.Kind, f.ch.Name, f.ch.Assumption))
+	fe.sets = append(fe.sets, setOp{path: path, v: toValue(x), append: f.append})
+	if risky(f.ch) {
+		why := f.ch.Assumption
+		if why == "" {
+			why = "the image must run with it"
+		}
+		fe.notes = append(fe.notes, valuesNote{path, fmt.Sprintf("risky edit: %s set to %s for %s/%s (%s)", strings.Join(path, "."), f.ch.New, f.ch.Kind, f.ch.Name, why)})
 	}
 	return nil
 }
