@@ -206,3 +206,47 @@ func TestSurrogatePairs(t *testing.T) {
 	}
 	checkFill(t, text, []string{"c", "v"}, `{"a": "\ud83c\udf70 \/", "c": {"x": 0, "v": 1}}`+"\n")
 }
+
+// TestMultiLineFlowComments: in a flow collection written over several lines, a comment
+// after the last entry stays with it when entries are added, and removing an item keeps
+// every comment.
+func TestMultiLineFlowComments(t *testing.T) {
+	checkFill(t, "c: {\n  x: 0 # last\n}\n", []string{"c", "v"}, "c: {\n  x: 0, # last\n  v: 1\n}\n")
+	checkFill(t, "c: {\n  x: 0, # last\n}\n", []string{"c", "v"}, "c: {\n  x: 0, # last\n  v: 1\n}\n")
+	checkFill(t, "c: {\n  x: 0\n}\n", []string{"c", "v"}, "c: {\n  x: 0,\n  v: 1\n}\n")
+	remove := func(text string, i int, want string) {
+		t.Helper()
+		src := NewSource([]byte(text))
+		d, err := ParseDocument(src, Split(src.Data)[0], 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ed := NewEditor(d)
+		_, s := Lookup(d.Root, "l")
+		ed.Remove(s, i)
+		edits, err := ed.Edits()
+		switch {
+		case want == "" && err == nil:
+			t.Errorf("%q: removed, want refused:\n%s", text, Apply(src.Data, edits))
+		case want != "" && err != nil:
+			t.Errorf("%q: %v", text, err)
+		case want != "":
+			got := string(Apply(src.Data, edits))
+			if got != want {
+				t.Errorf("%q: got\n%s\nwant\n%s", text, got, want)
+			}
+			ns := NewSource([]byte(got))
+			if _, err := ParseDocument(ns, Split(ns.Data)[0], 0); err != nil {
+				t.Errorf("%q: the result does not parse: %v", got, err)
+			}
+		}
+	}
+	list := "l: [\n  a, # keep a\n  b, # about b\n  c # last\n]\n"
+	remove(list, 1, "l: [\n  a, # keep a\n  # about b\n  c # last\n]\n")
+	remove(list, 2, "l: [\n  a, # keep a\n  b, # about b\n  # last\n]\n")
+	remove("l: [\n  a, # keep a\n  b\n]\n", 1, "l: [\n  a, # keep a\n]\n")
+	remove("l: [\n  a, b, # two\n  c\n]\n", 1, "")
+	// Without comments the list is rewritten on one line, as before.
+	remove("l: [\n  a,\n  b\n]\n", 1, "l: [a]\n")
+	remove("l: [a, b] # c\n", 1, "l: [a] # c\n")
+}

@@ -442,7 +442,43 @@ func (e *Editor) flowInsert(n *yaml.Node, count int, entries func(col int, multi
 	}
 	col := first.Column - 1
 	ind := e.layout(lastEnd).indent(col)
-	return []Edit{{Start: lastEnd, End: lastEnd, Text: "," + ind + strings.Join(entries(col, true), ","+ind)}}, nil
+	text := ind + strings.Join(entries(col, true), ","+ind)
+	if comma, lineEnd, ok := e.restOfLine(lastEnd); ok && lineEnd > 0 {
+		// A comment after the last entry stays with it: the new entries go on the lines
+		// after it, and the comma (if it has none) before the comment.
+		edits := []Edit{{Start: lineEnd, End: lineEnd, Text: text}}
+		if !comma {
+			edits = append(edits, Edit{Start: lastEnd, End: lastEnd, Text: ","})
+		}
+		return edits, nil
+	}
+	return []Edit{{Start: lastEnd, End: lastEnd, Text: "," + text}}, nil
+}
+
+// restOfLine reads what follows an entry of a multi-line flow collection that ends at off:
+// whether a comma follows it, and, when a comment then ends the line, where the line ends
+// (else 0). ok is false when anything else follows on the line.
+func (e *Editor) restOfLine(off int) (comma bool, commentLineEnd int, ok bool) {
+	data := e.d.Src.Data
+	end := e.d.Src.LineEnd(e.d.Src.LineOf(off))
+	i := off
+	for i < end && (data[i] == ' ' || data[i] == '\t') {
+		i++
+	}
+	if i < end && data[i] == ',' {
+		comma = true
+		i++
+		for i < end && (data[i] == ' ' || data[i] == '\t') {
+			i++
+		}
+	}
+	switch {
+	case i == end:
+		return comma, 0, true
+	case data[i] == '#' && i > off && (data[i-1] == ' ' || data[i-1] == '\t'):
+		return comma, end, true
+	}
+	return comma, 0, false
 }
 
 func (e *Editor) editSeq(n *yaml.Node, f *fill) ([]Edit, error) {
@@ -490,6 +526,9 @@ func (e *Editor) editSeq(n *yaml.Node, f *fill) ([]Edit, error) {
 // removeItems deletes sequence items. A comment written on a deleted item's line is kept
 // on a line of its own, so no comment is ever lost.
 func (e *Editor) removeItems(n *yaml.Node, removed map[int]bool) ([]Edit, error) {
+	if n.Style&yaml.FlowStyle != 0 && e.flowComments(n) {
+		return e.removeFlowLines(n, removed)
+	}
 	if n.Style&yaml.FlowStyle != 0 {
 		var kept []string
 		for i, it := range n.Content {
@@ -530,6 +569,56 @@ func (e *Editor) removeItems(n *yaml.Node, removed map[int]bool) ([]Edit, error)
 	for i, it := range n.Content {
 		if removed[i] {
 			edits = append(edits, e.deleteItem(it))
+		}
+	}
+	return edits, nil
+}
+
+// flowComments reports whether a flow collection spans several lines, some with comments.
+func (e *Editor) flowComments(n *yaml.Node) bool {
+	close, err := e.d.flowEnd(n)
+	if err != nil {
+		return false
+	}
+	first, last := e.d.Src.LineOf(e.d.start(n)), e.d.Src.LineOf(close)
+	if first == last {
+		return false // on one line: rewritten whole, a comment after it kept
+	}
+	for l := first; l <= last; l++ {
+		if commentStart(e.d.Src.Line(l)) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// removeFlowLines deletes items of a multi-line flow sequence with comments, each written on
+// a line of its own: the line goes, and a comment on it stays on a line of its own, so
+// every other entry keeps its comment. A trailing comma left before the closing bracket is
+// valid YAML. Items sharing a line are refused.
+func (e *Editor) removeFlowLines(n *yaml.Node, removed map[int]bool) ([]Edit, error) {
+	data := e.d.Src.Data
+	var edits []Edit
+	for i, it := range n.Content {
+		if !removed[i] {
+			continue
+		}
+		s := e.d.start(it)
+		end, err := e.d.endOffset(it)
+		if err != nil {
+			return nil, err
+		}
+		ln := e.d.Src.LineOf(s)
+		lineStart := e.d.Src.LineStart(ln)
+		_, _, ok := e.restOfLine(end)
+		if !ok || e.d.Src.LineOf(end) != ln || len(bytes.TrimLeft(data[lineStart:s], " \t")) > 0 || ln == 1 {
+			return nil, fmt.Errorf("line %d: an item that shares its line in a flow list with comments is not removed", it.Line)
+		}
+		line := e.d.Src.Line(ln)
+		if c := commentStart(line); c >= 0 {
+			edits = append(edits, Edit{Start: lineStart, End: e.d.Src.LineEnd(ln), Text: strings.Repeat(" ", indentOf(line)) + string(line[c:])})
+		} else {
+			edits = append(edits, Edit{Start: e.d.Src.LineEnd(ln - 1), End: e.d.Src.LineEnd(ln)})
 		}
 	}
 	return edits, nil
