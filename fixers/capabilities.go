@@ -57,7 +57,7 @@ func fixCapabilities(p *Pod) {
 			}
 		}
 		if restricted && !contains(drop, "ALL") {
-			p.Edit.Append(c.Node, sc("capabilities", "drop"), kio.Str("ALL"))
+			p.risky(id, p.Edit.Append(c.Node, sc("capabilities", "drop"), kio.Str("ALL")), &c, "the container needs no Linux capability (no chown, setuid, raw sockets or ports below 1024 through capabilities)")
 			if p.mayRunAsRoot(&c) {
 				p.note(id, &c, "capabilities.drop: [ALL] added to a container that may run as root (no runAsNonRoot or UID applies): root keeps no capabilities then, so an image that changes file owners or switches users at start will fail")
 			} else {
@@ -80,12 +80,12 @@ func fixCapabilities(p *Pod) {
 			if allowed || addNode == nil {
 				continue
 			}
-			p.Edit.Remove(addNode, i)
+			p.Edit.Remove(addNode, i).Assume("the container works without " + a)
 			p.note(id, &c, "removed capability %s from capabilities.add (--remove-capabilities): the %s level forbids it; if the container needs it, it belongs in a namespace with a more permissive level", a, p.Target.Level)
 		}
 	}
 	if lowPorts && !p.Spec.HostNetwork && !p.hasSysctl(unprivilegedPortSysctl) && !p.Knative() {
-		p.Edit.Append(p.W.Spec, sc("sysctls"), kio.M("name", kio.Str(unprivilegedPortSysctl), "value", kio.Str("0")))
+		p.Edit.Append(p.W.Spec, sc("sysctls"), kio.M("name", kio.Str(unprivilegedPortSysctl), "value", kio.Str("0"))).Assume("the runtime supports the sysctl (Linux 4.11 or later)")
 		p.note(id, nil, "%s: \"0\" set so that non-root containers without capabilities can still bind the ports below 1024 they declare", unprivilegedPortSysctl)
 	}
 }

@@ -200,7 +200,9 @@ type podState struct {
 	passes    map[api.Level]bool // levels passed before fixing
 	target    Target
 	exempt    *Exemption
-	accept    *Acceptance // violations the object accepts (psafix.dev/accept)
+	// declined says why the risky edits were not made (Pod.CanHarden), or "".
+	declined string
+	accept   *Acceptance // violations the object accepts (psafix.dev/accept)
 }
 
 // FixFile fixes one file's bytes. It never returns partial edits: a document whose fix does
@@ -431,6 +433,7 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 			f.Fix(p)
 		}
 		p.fixer = nil
+		ps.declined = p.declineReason()
 		ps.changed = ed.Changes() != before
 		ds.changes = append(ds.changes, p.changes...)
 		for _, n := range p.Notes {

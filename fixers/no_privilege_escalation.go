@@ -49,6 +49,9 @@ func fixNoPrivilegeEscalation(p *Pod) {
 			}
 			p.note("no-privilege-escalation", &c, "allowPrivilegeEscalation: true (line %d) changed to false: setuid programs (sudo, su, ping on old images) stop gaining privileges", lineOf(scNode(c.Node, "allowPrivilegeEscalation")))
 		}
-		p.Edit.Set(c.Node, sc("allowPrivilegeEscalation"), kio.Bool(false))
+		ch := p.Edit.Set(c.Node, sc("allowPrivilegeEscalation"), kio.Bool(false))
+		if s != nil && s.AllowPrivilegeEscalation != nil {
+			ch.Assume("the container gains no privileges through setuid programs")
+		}
 	}
 }

@@ -46,9 +46,10 @@ func fixReadOnlyRoot(p *Pod) {
 		return
 	}
 	type candidate struct {
-		c     Container
-		paths []string
-		known bool
+		c      Container
+		paths  []string
+		known  bool
+		source string
 	}
 	var cands []candidate
 	for _, c := range p.Containers() {
@@ -66,7 +67,7 @@ func fixReadOnlyRoot(p *Pod) {
 				paths = append(paths, wp)
 			}
 		}
-		cands = append(cands, candidate{c, paths, known})
+		cands = append(cands, candidate{c, paths, known, img.Source})
 	}
 	if len(cands) == 0 || !p.CanHarden(id) {
 		return
@@ -91,10 +92,11 @@ func fixReadOnlyRoot(p *Pod) {
 			}
 			continue
 		}
-		p.Edit.Set(c.Node, sc("readOnlyRootFilesystem"), kio.Bool(true))
+		why := "the image writes only to " + pathList(cand.paths) + " (" + cand.source + ")"
 		if !cand.known {
-			p.note(id, &c, "readOnlyRootFilesystem: true set (--read-only-root=all) although where image %s writes is not known: it may write only to %s", c.C.Image, pathList(cand.paths))
+			why = "--read-only-root=all: where image " + c.C.Image + " writes is not known; it may write only to " + pathList(cand.paths)
 		}
+		p.risky(id, p.Edit.Set(c.Node, sc("readOnlyRootFilesystem"), kio.Bool(true)), &c, why)
 		if c.Field == "ephemeralContainers" {
 			// Ephemeral containers may not add volumes to a running pod.
 			continue
@@ -120,10 +122,10 @@ func fixReadOnlyRoot(p *Pod) {
 				names[wp] = name
 				if _, taken := volumes[name]; !taken {
 					volumes[name] = true
-					p.Edit.Append(p.W.Spec, []string{"volumes"}, kio.M("name", kio.Str(name), "emptyDir", kio.M()))
+					p.Edit.Append(p.W.Spec, []string{"volumes"}, kio.M("name", kio.Str(name), "emptyDir", kio.M())).Assume("an emptyDir holds what the container writes at " + wp)
 				}
 			}
-			p.Edit.Append(c.Node, []string{"volumeMounts"}, kio.M("name", kio.Str(name), "mountPath", kio.Str(wp)))
+			p.risky(id, p.Edit.Append(c.Node, []string{"volumeMounts"}, kio.M("name", kio.Str(name), "mountPath", kio.Str(wp))), &c, "an emptyDir holds what the container writes at "+wp+"; it is empty at each start")
 		}
 	}
 }

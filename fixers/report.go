@@ -104,7 +104,11 @@ func (e *Engine) remaining(res *Result, docs []*docState) {
 				res.Remaining = append(res.Remaining, bad)
 				res.Before = append(res.Before, bad)
 			} else {
-				res.Remaining = append(res.Remaining, ps.before...)
+				declined := ""
+				if i < len(ds.workloads) {
+					declined = ds.workloads[i].declined
+				}
+				res.Remaining = append(res.Remaining, declineHints(ps.before, declined)...)
 				res.Warnings = append(res.Warnings, e.warnings(res.Path, ps)...)
 			}
 			if i >= len(ds.workloads) {
@@ -125,6 +129,8 @@ func (e *Engine) remaining(res *Result, docs []*docState) {
 				if b.Fixable = !hasFinding(ps.before, b); b.Fixable {
 					b.Hint = "fixable: psafix --write (" + b.Fixer + " fixer)"
 					b.Start, b.End = start, end
+				} else if orig.declined != "" && b.Fixer != "" && e.Opts.Fixers[b.Fixer] {
+					b.Hint = "not fixed: " + orig.declined
 				}
 				res.Before = append(res.Before, b)
 			}
@@ -320,4 +326,18 @@ func sortReports(rs []Report) {
 		}
 		return a.Check < b.Check
 	})
+}
+
+// declineHints gives the reports of checks a fixer answers, on a pod whose risky edits were
+// declined, the reason instead of the generic hint: a fix run and check say the same.
+func declineHints(rs []Report, declined string) []Report {
+	if declined == "" {
+		return rs
+	}
+	for i := range rs {
+		if rs[i].Fixer != "" && strings.HasPrefix(rs[i].Hint, "not fixed automatically here") {
+			rs[i].Hint = "not fixed: " + declined
+		}
+	}
+	return rs
 }

@@ -1,6 +1,7 @@
 package fixers
 
 import (
+	"strconv"
 	"strings"
 
 	"k8s.io/pod-security-admission/policy"
@@ -45,12 +46,12 @@ func fixRunAsNonRoot(p *Pod) {
 	// (--fix-explicit-root and a UID to use).
 	if !windows && uid != nil {
 		if psc != nil && psc.RunAsUser != nil && *psc.RunAsUser == 0 {
-			p.Edit.Set(spec, sc("runAsUser"), kio.Int(*uid))
+			p.Edit.Set(spec, sc("runAsUser"), kio.Int(*uid)).Assume("the containers run as any UID")
 			p.note(id, nil, "runAsUser: 0 (line %d) changed to %d (--fix-explicit-root): the containers must run as any UID", lineOf(scNode(spec, "runAsUser")), *uid)
 		}
 		for i := range cs {
 			if s := cs[i].C.SecurityContext; s != nil && s.RunAsUser != nil && *s.RunAsUser == 0 {
-				p.Edit.Set(cs[i].Node, sc("runAsUser"), kio.Int(*uid))
+				p.Edit.Set(cs[i].Node, sc("runAsUser"), kio.Int(*uid)).Assume("the image runs as any UID")
 				p.note(id, &cs[i], "runAsUser: 0 (line %d) changed to %d (--fix-explicit-root): the image must run as any UID", lineOf(scNode(cs[i].Node, "runAsUser")), *uid)
 			}
 		}
@@ -63,14 +64,14 @@ func fixRunAsNonRoot(p *Pod) {
 		// Knative refuses pod-level fields: runAsNonRoot on each container.
 		for i := range cs {
 			if s := cs[i].C.SecurityContext; s == nil || s.RunAsNonRoot == nil || !*s.RunAsNonRoot {
-				p.Edit.Set(cs[i].Node, sc("runAsNonRoot"), kio.Bool(true))
+				p.risky(id, p.Edit.Set(cs[i].Node, sc("runAsNonRoot"), kio.Bool(true)), &cs[i], userAssumption(p, &cs[i]))
 			}
 		}
 	} else if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
 		if psc != nil && psc.RunAsNonRoot != nil && p.podFalseMeansRoot(cs) {
 			p.note(id, nil, "runAsNonRoot: false (line %d) changed to true (--fix-explicit-root)", lineOf(scNode(spec, "runAsNonRoot")))
 		}
-		p.Edit.Set(spec, sc("runAsNonRoot"), kio.Bool(true))
+		p.risky(id, p.Edit.Set(spec, sc("runAsNonRoot"), kio.Bool(true)), nil, "every container runs as a non-root user, its image's or the UID set")
 	}
 	for i := range cs {
 		c := &cs[i]
@@ -126,7 +127,7 @@ func fixRunAsNonRoot(p *Pod) {
 	}
 	if knative {
 		for _, c := range unknown {
-			p.Edit.Set(c.Node, sc("runAsUser"), kio.Int(want[c]))
+			p.risky(id, p.Edit.Set(c.Node, sc("runAsUser"), kio.Int(want[c])), c, userAssumption(p, c))
 		}
 		if len(p.persistentVolumes()) > 0 {
 			p.note(id, nil, "fsGroup not set: Knative refuses pod-level securityContext fields by default; the containers' new UIDs may not be able to write the persistent volumes")
@@ -137,10 +138,14 @@ func fixRunAsNonRoot(p *Pod) {
 	if len(counts) == 1 {
 		pod = want[unknown[0]]
 	}
-	p.Edit.Set(spec, sc("runAsUser"), kio.Int(pod))
+	podWhy := "image user unknown: the containers run as any UID"
+	if len(counts) == 1 && pod != *uid {
+		podWhy = userAssumption(p, unknown[0])
+	}
+	p.risky(id, p.Edit.Set(spec, sc("runAsUser"), kio.Int(pod)), nil, podWhy)
 	for _, c := range unknown {
 		if want[c] != pod {
-			p.Edit.Set(c.Node, sc("runAsUser"), kio.Int(want[c]))
+			p.risky(id, p.Edit.Set(c.Node, sc("runAsUser"), kio.Int(want[c])), c, userAssumption(p, c))
 		}
 	}
 	p.fsGroup(pod, gids[pod])
@@ -180,9 +185,9 @@ func (p *Pod) fsGroup(uid, gid int64) {
 	if psc != nil && psc.FSGroup != nil {
 		return
 	}
-	p.Edit.Set(p.W.Spec, sc("fsGroup"), kio.Int(gid))
+	p.Edit.Set(p.W.Spec, sc("fsGroup"), kio.Int(gid)).Assume("the volumes' files may be made group-owned")
 	if psc == nil || psc.FSGroupChangePolicy == nil {
-		p.Edit.Set(p.W.Spec, sc("fsGroupChangePolicy"), kio.Str("OnRootMismatch"))
+		p.Edit.Set(p.W.Spec, sc("fsGroupChangePolicy"), kio.Str("OnRootMismatch")).Assume("the volumes' files may be made group-owned")
 	}
 	p.note("run-as-non-root", nil, "fsGroup: %d and fsGroupChangePolicy: OnRootMismatch set so that UID %d can write the persistent volume(s) %s: files written there by a root process before are made group-owned once", gid, uid, strings.Join(vols, ", "))
 }
@@ -234,4 +239,15 @@ func rootUser(p *Pod, c *Container) bool {
 		name = *s.WindowsOptions.RunAsUserName
 	}
 	return strings.EqualFold(name, "ContainerAdministrator")
+}
+
+// userAssumption says what a UID set for a container assumes.
+func userAssumption(p *Pod, c *Container) string {
+	if img, ok := LookupImage(c.C.Image, p.Opts.Images); ok && img.UID > 0 {
+		return "UID " + strconv.FormatInt(img.UID, 10) + " is the image's user (" + img.Source + ")"
+	}
+	if p.Opts.RunAsUser != nil {
+		return "UID " + strconv.FormatInt(*p.Opts.RunAsUser, 10) + ", image user unknown: the image runs as any UID"
+	}
+	return "the image declares a non-root USER"
 }

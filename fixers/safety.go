@@ -3,6 +3,8 @@ package fixers
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -64,6 +66,7 @@ type plan struct {
 	// root holds the containers kept as root, by node, with why.
 	root     map[*yaml.Node]Blocker
 	declined bool // the one note saying why risky edits were not made is written
+	risk     map[string]*riskNote
 }
 
 func (p *Pod) plan() *plan {
@@ -91,10 +94,27 @@ func (p *Pod) CanHarden(fixer string) bool {
 	return false
 }
 
+// declineReason is why the pod's risky edits were declined, for the hints of the checks they
+// would have fixed; "" when none was.
+func (p *Pod) declineReason() string {
+	if p.pl == nil || !p.pl.declined {
+		return ""
+	}
+	whys, advice := declineParts(p.pl.blockers)
+	return fmt.Sprintf("risky edits are made only on pods that can then pass %s, and this one cannot: %s; %s", p.Target.Level, whys, advice)
+}
+
 func declineMessage(bs []Blocker, level api.Level) string {
-	whys := make([]string, 0, len(bs))
+	whys, advice := declineParts(bs)
+	return fmt.Sprintf("only safe edits made (no UID, capabilities, read-only root or changed explicit values): it cannot pass %s because %s; %s",
+		level, whys, advice)
+}
+
+// declineParts words what keeps a pod failing and what to do about it.
+func declineParts(bs []Blocker) (whys, advice string) {
+	ws := make([]string, 0, len(bs))
 	seen := map[string]bool{}
-	advice := []string{}
+	as := []string{}
 	kinds := map[BlockerKind]bool{}
 	for _, b := range bs {
 		w := b.Why
@@ -103,7 +123,7 @@ func declineMessage(bs []Blocker, level api.Level) string {
 		}
 		if !seen[w] {
 			seen[w] = true
-			whys = append(whys, w)
+			ws = append(ws, w)
 		}
 		if kinds[b.Kind] {
 			continue
@@ -111,21 +131,20 @@ func declineMessage(bs []Blocker, level api.Level) string {
 		kinds[b.Kind] = true
 		switch b.Kind {
 		case BlockUnfixable:
-			advice = append(advice, "node agents belong in a namespace labelled privileged; otherwise remove what the report names")
+			as = append(as, "node agents belong in a namespace labelled privileged; otherwise remove what the report names")
 		case BlockRootImage:
-			advice = append(advice, "use an image built to run as a non-root user, or keep the workload in a baseline namespace")
+			as = append(as, "use an image built to run as a non-root user, or keep the workload in a baseline namespace")
 		case BlockExplicitRoot:
-			advice = append(advice, "--fix-explicit-root makes it non-root")
+			as = append(as, "--fix-explicit-root makes it non-root")
 		case BlockCapability:
-			advice = append(advice, "--remove-capabilities removes them")
+			as = append(as, "--remove-capabilities removes them")
 		case BlockRootCommand:
-			advice = append(advice, "give the volume an fsGroup instead of changing owners in an init container")
+			as = append(as, "give the volume an fsGroup instead of changing owners in an init container")
 		case BlockNoUID:
-			advice = append(advice, "set runAsUser to the image's non-root user")
+			as = append(as, "set runAsUser to the image's non-root user")
 		}
 	}
-	return fmt.Sprintf("only safe edits made (no UID, capabilities, read-only root or changed explicit values): it cannot pass %s because %s; %s",
-		level, strings.Join(whys, "; "), strings.Join(advice, "; "))
+	return strings.Join(ws, "; "), strings.Join(as, "; ")
 }
 
 // makePlan finds what keeps the pod from passing its level whatever psafix does. Checks
@@ -361,4 +380,40 @@ func (p *Pod) WindowsBySelector() bool {
 // leave fsGroup and sysctls out.
 func (p *Pod) Knative() bool {
 	return strings.HasPrefix(p.W.APIVersion, "serving.knative.dev/")
+}
+
+// riskNote is the note that lists a fixer's risky edits to one container (or the pod).
+type riskNote struct {
+	note        int // index in Pod.Notes
+	fields      []string
+	assumptions []string
+}
+
+// risky marks a change risky with what psafix assumed, and says so in one note per fixer
+// and container (or pod, c nil): "risky edit: securityContext.runAsUser: 65532 (assumed:
+// ...)". A nil change (nothing was changed) is ignored.
+func (p *Pod) risky(fixer string, ch *Change, c *Container, assumption string) {
+	if ch == nil {
+		return
+	}
+	ch.Assume(assumption)
+	pl := p.plan()
+	key := fixer + "\x00"
+	if c != nil {
+		key += c.Field + "/" + strconv.Itoa(c.Index)
+	}
+	if pl.risk == nil {
+		pl.risk = map[string]*riskNote{}
+	}
+	rn := pl.risk[key]
+	if rn == nil {
+		p.note(fixer, c, "risky edit")
+		rn = &riskNote{note: len(p.Notes) - 1}
+		pl.risk[key] = rn
+	}
+	rn.fields = append(rn.fields, ch.String())
+	if !slices.Contains(rn.assumptions, assumption) {
+		rn.assumptions = append(rn.assumptions, assumption)
+	}
+	p.Notes[rn.note].Message = "risky edit: " + strings.Join(rn.fields, "; ") + " (assumed: " + strings.Join(rn.assumptions, "; ") + ")"
 }
