@@ -24,7 +24,8 @@ import (
 // times a bare single-threaded yaml.v3 parse of the same files read from disk (floor-docs/s)
 // to report ratio = psafix wall time / floor wall time (and cpu-ratio, the same in CPU time,
 // which other load on the machine hardly disturbs). Targets: ratio <= 3, peak <= 300 MiB.
-// It runs only with -bench (make bench).
+// It runs only with -bench (make bench). The generated images are unknown to psafix, so
+// violations remain where a risky edit is declined: --fail-on never keeps the exit code 0.
 func BenchmarkCLIWrite(b *testing.B) {
 	const files, per = 1000, 10
 	const docs = files * per
@@ -65,7 +66,7 @@ func BenchmarkCLIWrite(b *testing.B) {
 			restore(b)
 			b.StartTimer()
 			var stderr bytes.Buffer
-			if code := cli.Main([]string{"--write", tree}, nil, io.Discard, &stderr); code != cli.ExitOK {
+			if code := cli.Main([]string{"--write", "--fail-on", "never", tree}, nil, io.Discard, &stderr); code != cli.ExitOK {
 				b.Fatalf("exit %d: %s", code, tail(stderr.Bytes()))
 			}
 		}
@@ -90,7 +91,7 @@ func BenchmarkCLIWrite(b *testing.B) {
 			floorCPU += cpuTime() - c0
 			b.StartTimer()
 			start := time.Now()
-			cmd := exec.Command(bin, "--write", tree)
+			cmd := exec.Command(bin, "--write", "--fail-on", "never", tree)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			if err := cmd.Run(); err != nil {
