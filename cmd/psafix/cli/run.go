@@ -252,6 +252,7 @@ func (r *run) collect(args []string) ([]input, error) {
 			out = append(out, input{path: a, err: errors.New("no *.yaml, *.yml or *.json files in this directory")})
 		}
 	}
+	markPatches(out)
 	return out, nil
 }
 

@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+
 	"github.com/psafix/psafix/chart"
 	"github.com/psafix/psafix/diffview"
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
+	"github.com/psafix/psafix/overlay"
 )
 
 // chartOptions are the rendering options the flags give a chart.
@@ -54,4 +59,39 @@ func (r *run) emitChart(o *outcome) {
 	for _, s := range o.sub {
 		r.emit(s)
 	}
+}
+
+// markPatches finds the files kustomizations use as patches (the kustomizations of the
+// inputs' folders and those above them) and leaves them alone with a note: a patch is not
+// a whole workload, and filling it with pod-level defaults would override its base's
+// choices once the overlay is built.
+func markPatches(inputs []input) {
+	f := overlay.NewPatchFinder()
+	for _, in := range inputs {
+		if in.err == nil && !in.stdin && !in.chart && in.note == "" {
+			f.Look(filepath.Dir(in.path))
+		}
+	}
+	for i, in := range inputs {
+		if in.err != nil || in.stdin || in.chart || in.note != "" {
+			continue
+		}
+		if k := f.PatchOf(in.path); k != "" {
+			inputs[i].note = fmt.Sprintf("a kustomize patch (named in %s), not a whole workload: left alone; check the built overlay (kustomize build %s | psafix check -)", userPath(in.path, k), userPath(in.path, filepath.Dir(k)))
+		}
+	}
+}
+
+// userPath names p as the user named like: relative to the current folder when like is
+// relative.
+func userPath(like, p string) string {
+	if filepath.IsAbs(like) {
+		return p
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, p); err == nil {
+			return rel
+		}
+	}
+	return p
 }

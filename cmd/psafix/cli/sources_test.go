@@ -106,21 +106,24 @@ func TestCheckTreeWithChart(t *testing.T) {
 	}
 }
 
-// TestChartFixtures runs each case of fixtures/charts: psafix with the case's args (run in
-// a copy of its tree) must print want.diff and want.report; then --write, after which a
-// second run changes nothing.
-func TestChartFixtures(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", "..", "..", "fixtures", "charts"))
+// TestSourceFixtures runs each case of fixtures/charts and fixtures/overlays: psafix with
+// the case's args (run in a copy of its tree) must print want.diff and want.report; then
+// --write, after which a second run changes nothing.
+func TestSourceFixtures(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", "..", "..", "fixtures"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases, _ := filepath.Glob(filepath.Join(root, "*", "args"))
-	if len(cases) == 0 {
-		t.Fatal("no chart fixtures")
+	cases, _ := filepath.Glob(filepath.Join(root, "charts", "*", "args"))
+	overlays, _ := filepath.Glob(filepath.Join(root, "overlays", "*", "args"))
+	cases = append(cases, overlays...)
+	if len(cases) < 5 {
+		t.Fatal("chart and overlay fixtures missing")
 	}
 	for _, a := range cases {
 		dir := filepath.Dir(a)
-		t.Run(filepath.Base(dir), func(t *testing.T) {
+		name, _ := filepath.Rel(root, dir)
+		t.Run(filepath.ToSlash(name), func(t *testing.T) {
 			tmp, _ := copyTree(t, filepath.Join(dir, "tree"))
 			t.Chdir(tmp)
 			args := loadArgs(t, dir)
