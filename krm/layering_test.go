@@ -1,0 +1,68 @@
+package krm
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReadsTheRecord: the function's results come from the engine's record (Result.Changes,
+// Report.Field, Result.Warnings). It evaluates no PSA policy of its own, decodes no pod and
+// diffs no fixed item: nothing here calls what that would take.
+func TestReadsTheRecord(t *testing.T) {
+	forbidden := map[string]string{
+		"fixers.NewEvaluator":   "a PSA evaluation of its own",
+		"fixers.NewEngine":      "a second engine (only newFunction makes the one engine)",
+		"fixers.DecodePod":      "decoding pods after the engine",
+		"fixers.ContainerPairs": "diffing containers after the engine",
+		"kio.ToValue":           "decoding items after the engine",
+	}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if sel.Sel.Name == "Evaluate" {
+				t.Errorf("%s: Evaluate: a PSA evaluation of its own", fset.Position(sel.Pos()))
+			}
+			x, ok := sel.X.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			call := x.Name + "." + sel.Sel.Name
+			if why := forbidden[call]; why != "" {
+				if call == "fixers.NewEngine" && enclosedBy(f, sel, "newFunction") {
+					return true
+				}
+				t.Errorf("%s: %s: %s", fset.Position(sel.Pos()), call, why)
+			}
+			return true
+		})
+	}
+}
+
+// enclosedBy reports whether n lies in the function named fn.
+func enclosedBy(f *ast.File, n ast.Node, fn string) bool {
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == fn && fd.Pos() <= n.Pos() && n.End() <= fd.End() {
+			return true
+		}
+	}
+	return false
+}
