@@ -10,34 +10,45 @@
 // comment and equals the original outside the fields the fixers own), re-evaluates the pod
 // and hands the Changes of the documents it changed to every reader in Result.Changes.
 //
+// Edits are safe (nothing a normal process relies on changes) or risky (they depend on what
+// the image does at run time, or override a value the author wrote). Risky edits are all or
+// nothing: made only on pods that then pass their level (Pod.CanHarden), each reported with
+// what psafix assumed; a pod that cannot pass gets the safe edits and one note (safety.go).
+//
 // # run-as-non-root
 //
-// runAsNonRoot: true at pod level (a container's explicit false is changed in place), and a
-// non-zero runAsUser where none is set: the image's own user when the image table knows it,
-// else --run-as-user (65532). An explicit runAsUser: 0 is replaced. Containers that would
-// then refuse to start (an image known to need root, UID 0 with --run-as-user none, Windows'
-// ContainerAdministrator) are reported instead.
+// runAsNonRoot: true at pod level, and a non-zero runAsUser where none is set: the image's
+// own user when the image table knows it, else --run-as-user (65532), with fsGroup and
+// fsGroupChangePolicy: OnRootMismatch on pods with persistent volumes. runAsUser: 0 and
+// runAsNonRoot: false (with no non-zero UID) are the author's decisions, changed only with
+// --fix-explicit-root. An image known to need root, an init container that runs chown and
+// Windows' ContainerAdministrator keep the pod as it is. Knative Services get the fields on
+// their containers.
 //
 // # seccomp
 //
 // seccompProfile.type: RuntimeDefault at pod level; Unconfined (field or the pre-1.19
-// annotations) becomes RuntimeDefault; Localhost stays.
+// annotations) becomes RuntimeDefault on pods that then pass; Localhost stays. A pod a node
+// selector puts on Windows gets spec.os.name: windows.
 //
 // # no-privilege-escalation
 //
 // allowPrivilegeEscalation: false on every container, except where the API server would
-// refuse it: privileged containers and containers keeping an added SYS_ADMIN.
+// refuse it: privileged containers and containers keeping an added SYS_ADMIN. An explicit
+// true changes only on pods that then pass.
 //
 // # capabilities
 //
-// capabilities.drop gains ALL; added capabilities the level forbids are removed and each
-// removal reported, but only from pods that can then pass.
+// capabilities.drop gains ALL (never on privileged containers); with --remove-capabilities,
+// added capabilities the level forbids are removed and each removal reported. Non-root
+// containers declaring ports below 1024 get the net.ipv4.ip_unprivileged_port_start sysctl.
 //
 // # read-only-root
 //
 // readOnlyRootFilesystem: true, with an emptyDir mounted at each writable path (an existing
-// mount of the path, or an emptyDir volume of that name, is reused). No PSS level requires
-// it; an explicit false is kept and reported.
+// mount of the path, or an emptyDir volume of that name, is reused), on containers whose
+// image's writable paths are known (--read-only-root=known), every container (all) or none
+// (off). No PSS level requires it; an explicit false is kept and reported.
 //
 // # apparmor
 //
