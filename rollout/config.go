@@ -55,6 +55,9 @@ const (
 //	    reason: writes its textfile collector under /var/lib
 //	  - fixers: [read-only-root]          # no namespace or object: everywhere
 //	    reason: not yet; see JIRA-123
+//	exclude:              # gitignore-style globs, relative to this file's folder
+//	  - vendor/**
+//	  - "**/testdata/"
 //	images:               # facts about images, before the built-in table (first match wins)
 //	  - pattern: ghcr.io/acme/*     # Docker-style reference, * and ? allowed, optional :tag
 //	    uid: 10001                  # the non-root user it is built for (0: needs root)
@@ -68,7 +71,10 @@ type Config struct {
 	// Defaults are the options of defaults:, as written (never nil).
 	Defaults *Layer
 	// Images extend the built-in table of image users (fixers.Options.Images).
-	Images     []fixers.ImageUID
+	Images []fixers.ImageUID
+	// Exclude are gitignore-style globs (** for any folders), relative to the config
+	// file's folder: paths a walk leaves out.
+	Exclude    []string
 	exemptions []configExemption
 }
 
@@ -95,7 +101,7 @@ func LoadConfig(p string) (*Config, error) {
 }
 
 var (
-	topFields       = []string{"apiVersion", "kind", "defaults", "exemptions", "images"}
+	topFields       = []string{"apiVersion", "kind", "defaults", "exemptions", "images", "exclude"}
 	exemptionFields = []string{"namespace", "object", "fixers", "reason"}
 	imageFields     = []string{"pattern", "uid", "gid", "needsRoot", "writablePaths", "reason"}
 )
@@ -166,6 +172,13 @@ func ParseConfig(p string, data []byte) (*Config, error) {
 			}
 			c.exemptions = append(c.exemptions, x)
 		}
+	}
+	if n := top["exclude"]; n != nil && !kio.IsNull(n) {
+		globs, err := stringList(n, "exclude", fail)
+		if err != nil {
+			return nil, err
+		}
+		c.Exclude = globs
 	}
 	if n := top["images"]; n != nil && !kio.IsNull(n) {
 		items, err := seqField(n, "images", fail)

@@ -96,6 +96,8 @@ type flags struct {
 	// release and values render charts: the release name and the -f files.
 	release string
 	values  []string
+	// exclude are --exclude globs (gitignore-style, relative to the current folder).
+	exclude []string
 	// fs is the flag set, to tell flags given on the command line from defaults.
 	fs *pflag.FlagSet
 }
@@ -199,6 +201,7 @@ func (f *flags) common(fl *pflag.FlagSet) {
 	fl.StringVar(&f.format, "format", formatText, "report format: text, json, sarif (GitHub code scanning) or github (workflow annotations)")
 	fl.IntVarP(&f.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files processed in parallel")
 	fl.Int64Var(&f.maxSize, "max-size", 10<<20, "skip (and report) files larger than this many bytes")
+	fl.StringArrayVar(&f.exclude, "exclude", nil, "leave out paths matching this gitignore-style glob (** spans folders; relative to the current folder; repeatable; .psafix.yaml exclude: adds globs relative to its folder)")
 	fl.StringVar(&f.release, "release", "release", "release name a Helm chart is rendered with")
 	fl.StringArrayVarP(&f.values, "values", "f", nil, "values file a Helm chart is rendered with (repeatable, a later one wins; only with one chart as PATH); a fix goes to the last file that sets the key")
 	fl.StringVar(&f.namespace, "namespace", "", "namespace of workloads without metadata.namespace (its Namespace labels then apply)")

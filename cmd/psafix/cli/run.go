@@ -176,12 +176,16 @@ func (r *run) collect(args []string) ([]input, error) {
 		}
 		out = append(out, in)
 	}
+	ex := newExcludes(r.flags.exclude, r.flags.config, args)
 	for _, a := range args {
 		if a == "-" {
 			out = append(out, input{path: stdinName, stdin: true})
 			continue
 		}
 		st, err := os.Stat(a)
+		if err == nil && ex.match(a, st.IsDir()) {
+			continue
+		}
 		if err != nil {
 			add(input{path: a, err: err})
 			continue
@@ -205,6 +209,13 @@ func (r *run) collect(args []string) ([]input, error) {
 				return nil
 			}
 			name := d.Name()
+			if p != a && ex.match(p, d.IsDir()) {
+				found++ // left out on purpose: the folder is not empty
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
 			if d.IsDir() {
 				if p != a && (strings.HasPrefix(name, ".") || name == "vendor" || name == "node_modules") {
 					return filepath.SkipDir

@@ -140,3 +140,28 @@ func TestSourceFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestExclude: --exclude globs (relative to the current folder) and the config's exclude:
+// (relative to its folder) leave paths out of a walk and out of the files given.
+func TestExclude(t *testing.T) {
+	dir := writeTree(t, t.TempDir(), map[string]string{
+		".psafix.yaml":              "apiVersion: psafix.dev/v1alpha1\nkind: Config\nexclude:\n  - generated/\n",
+		"apps/web.yaml":             plainPod,
+		"apps/testdata/bad.yaml":    plainPod,
+		"apps/deep/testdata/x.json": `{"kind": "Pod"}`,
+		"generated/out.yaml":        plainPod,
+		"other/a.yaml":              plainPod,
+		"other/b.yml":               plainPod,
+	})
+	t.Chdir(dir)
+	_, report, _ := runCLIArgs(t, "check", "--exclude", "**/testdata/", "--exclude", "other/*.yml", ".")
+	// .psafix.yaml, apps/web.yaml and other/a.yaml.
+	if !strings.Contains(report, "psafix check: 3 files") {
+		t.Errorf("want .psafix.yaml, apps/web.yaml and other/a.yaml only:\n%s", report)
+	}
+	// A file given directly (pre-commit) is left out too.
+	_, report, code := runCLIArgs(t, "check", "generated/out.yaml", "apps/web.yaml")
+	if !strings.Contains(report, "psafix check: 1 files") || code != ExitFindings {
+		t.Errorf("generated/out.yaml not excluded (exit %d):\n%s", code, report)
+	}
+}
