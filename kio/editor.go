@@ -286,11 +286,17 @@ func (e *Editor) aliasedElsewhere(n *yaml.Node) error {
 		if a.Kind != yaml.AliasNode || a.Alias != n {
 			continue
 		}
-		ak := e.d.keyOf(a)
+		ak, holder := e.d.keyOf(a), e.d.parentOf(a)
+		if p := holder; ak == nil && p != nil && p.Kind == yaml.SequenceNode {
+			// "<<: [*a, *b]": the alias is an item of the merge key's list.
+			if pk := e.d.keyOf(p); pk != nil && pk.Tag == "!!merge" {
+				ak, holder = pk, e.d.parentOf(p)
+			}
+		}
 		if ak != nil && ak.Tag == "!!merge" {
 			// "<<: *defaults" merges the anchored mapping into the mapping holding it: that
 			// mapping's place is the alias's role.
-			ak = e.d.keyOf(e.d.parentOf(a))
+			ak = e.d.keyOf(holder)
 		}
 		if (k == nil) != (ak == nil) || (k != nil && ak.Value != k.Value) {
 			where := "an item"

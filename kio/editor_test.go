@@ -82,6 +82,9 @@ func TestAnchoredEdits(t *testing.T) {
 	// Merged: "<<: *d" under c2 takes the role of c2, not of "<<".
 	checkFill(t, "c: &d\n  x: 0\nc2:\n  <<: *d\n", []string{"c", "z"}, "")
 	checkFill(t, "c: &d\n  x: 0\nc2:\n  c:\n    <<: *d\n", []string{"c", "z"}, "c: &d\n  x: 0\n  z: 1\nc2:\n  c:\n    <<: *d\n")
+	// In a merge list.
+	checkFill(t, "c: &d\n  x: 0\nc2:\n  c:\n    <<: [*d]\n", []string{"c", "z"}, "c: &d\n  x: 0\n  z: 1\nc2:\n  c:\n    <<: [*d]\n")
+	checkFill(t, "c: &d\n  x: 0\nc2:\n  <<: [*d]\n", []string{"c", "z"}, "")
 }
 
 // TestLineEndings: an inserted line takes the ending of the line it follows; every other
