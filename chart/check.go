@@ -47,7 +47,46 @@ func Check(dir string, o Options, e *fixers.Engine) *Result {
 		return res
 	}
 	res.Rendered = checkRendering(r, e)
+	// Name the values keys that feed the failing securityContexts, where probing finds
+	// them: that is where a fix goes.
+	if feeds, err := c.probe(); err == nil {
+		for _, fr := range res.Rendered {
+			tname := ""
+			for _, t := range r.Templates {
+				if t.Path == fr.Path {
+					tname = t.Name
+				}
+			}
+			for i := range fr.Before {
+				rep := &fr.Before[i]
+				kind, _, _ := strings.Cut(rep.Object, "/")
+				name := rep.Object[strings.LastIndex(rep.Object, "/")+1:]
+				var keys []string
+				if rep.Container != "" {
+					if vp, ok := feeds[place{tname, kind, name, "container " + rep.Container}]; ok {
+						keys = append(keys, strings.Join(vp, ".")+" (container)")
+					}
+				}
+				if vp, ok := feeds[place{tname, kind, name, "pod"}]; ok && !containerOnly[string(rep.Check)] {
+					keys = append(keys, strings.Join(vp, ".")+" (pod)")
+				}
+				if len(keys) > 0 {
+					hint := "values: " + strings.Join(keys, ", ")
+					if rep.Hint != "" {
+						hint = rep.Hint + "; " + hint
+					}
+					rep.Hint = hint
+				}
+			}
+		}
+	}
 	return res
+}
+
+// containerOnly are the checks whose fields exist only on containers.
+var containerOnly = map[string]bool{
+	"allowPrivilegeEscalation": true, "capabilities_restricted": true, "capabilities_baseline": true,
+	"privileged": true, "procMount": true,
 }
 
 // checkRendering runs the engine over each rendered template and locates its reports in

@@ -135,6 +135,9 @@ func findProbes(t Template, found func(place, int)) {
 			for _, f := range kio.ContainerFields {
 				for j, ctr := range kio.Containers(w.Spec, f) {
 					look(ctr, f+"["+strconv.Itoa(j)+"]")
+					if _, n := kio.Lookup(ctr, "name"); n != nil && n.Kind == yaml.ScalarNode {
+						look(ctr, "container "+n.Value)
+					}
 				}
 			}
 		}
