@@ -339,7 +339,7 @@ func (r *run) writeSARIF(w io.Writer) {
 		if fr := r.all.edits[f.Path]; f.Fixable && fr != nil {
 			change := sarifArtifactChange{ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(f.Path)}}
 			for _, ed := range fr[f.Doc] {
-				if ed.Start < f.Start || ed.Start >= f.End {
+				if f.End > 0 && (ed.Start < f.Start || ed.Start >= f.End) {
 					// Another object's edit in a List: each result carries its own object's.
 					continue
 				}
