@@ -78,6 +78,9 @@ func (r *run) main(args []string) (int, error) {
 	if err != nil {
 		return ExitError, err
 	}
+	if err := r.checkValuesFlag(inputs); err != nil {
+		return ExitError, err
+	}
 	for _, in := range inputs {
 		if in.stdin && r.flags.write {
 			return ExitError, usageError{errors.New("--write cannot rewrite standard input; write to a file or drop --write")}

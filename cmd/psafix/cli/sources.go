@@ -95,3 +95,21 @@ func userPath(like, p string) string {
 	}
 	return p
 }
+
+// checkValuesFlag refuses -f/--values unless the paths hold exactly one chart: values files
+// belong to one chart, and a fix is written into them.
+func (r *run) checkValuesFlag(inputs []input) error {
+	if len(r.flags.values) == 0 {
+		return nil
+	}
+	charts := 0
+	for _, in := range inputs {
+		if in.chart {
+			charts++
+		}
+	}
+	if charts != 1 {
+		return usageError{fmt.Errorf("-f/--values needs exactly one Helm chart among the paths (found %d): run psafix once per chart", charts)}
+	}
+	return nil
+}

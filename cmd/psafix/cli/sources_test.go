@@ -170,3 +170,21 @@ func TestExclude(t *testing.T) {
 		t.Errorf("generated/out.yaml not excluded (exit %d):\n%s", code, report)
 	}
 }
+
+// TestValuesFlag: -f needs exactly one chart; with one, a fix goes to the last -f file that
+// sets the key, else to values.yaml.
+func TestValuesFlag(t *testing.T) {
+	dir := chartTree(t)
+	t.Chdir(dir)
+	if _, report, code := runCLIArgs(t, "check", "-f", "x.yaml", "manifests"); code != ExitError || !strings.Contains(report, "exactly one Helm chart") {
+		t.Errorf("-f without a chart: exit %d\n%s", code, report)
+	}
+	writeTree(t, dir, map[string]string{"prod.yaml": "# prod\nsecurityContext:\n  readOnlyRootFilesystem: true\n"})
+	out, report, code := runCLIArgs(t, "--diff", "-f", "prod.yaml", "charts/app")
+	if code != ExitFindings || !strings.Contains(out, "+++ b/prod.yaml") || !strings.Contains(out, "+++ b/charts/app/values.yaml") {
+		t.Errorf("exit %d\n%s\n%s", code, out, report)
+	}
+	if strings.Contains(out, "+securityContext:") {
+		t.Errorf("securityContext written into values.yaml, not prod.yaml:\n%s", out)
+	}
+}
