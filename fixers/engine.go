@@ -404,8 +404,10 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 		ps.before = e.attribute(res.Path, ps)
 		ps.passes = e.passes(ps)
 		if ps.target.Level == api.LevelPrivileged {
-			res.Notes = append(res.Notes, Report{Path: res.Path, Line: w.Object.Line, Column: w.Object.Column, Object: w.ID(), Note: true,
-				Message: "left alone: its namespace is privileged (" + ps.target.From + ")", Doc: ds.doc.Index, Field: specPath(w)})
+			if !ps.target.Outside {
+				res.Notes = append(res.Notes, Report{Path: res.Path, Line: w.Object.Line, Column: w.Object.Column, Object: w.ID(), Note: true,
+					Message: "left alone: its namespace is privileged (" + ps.target.From + ")", Doc: ds.doc.Index, Field: specPath(w)})
+			}
 			continue
 		}
 		if x := ps.exempt; x != nil {

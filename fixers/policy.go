@@ -13,6 +13,9 @@ type Target struct {
 	Version api.Version
 	// From says why: "flags", "namespace shop (pod-security.kubernetes.io/enforce)", ...
 	From string
+	// Outside marks a workload outside the namespaces the run selects (--namespace): with
+	// Level privileged, it is neither fixed nor reported, not even with a note.
+	Outside bool
 }
 
 // Exemption keeps fixers away from an object, with a reason that is always reported.

@@ -3,6 +3,7 @@ package rollout
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -61,7 +62,22 @@ type Targets struct {
 	LevelFlag, VersionFlag bool
 	// Base is the target where no label says otherwise, from the flags or the config.
 	Base fixers.Target
+	// Selection are the namespaces the run acts on (--namespace NAME,...), as kubectl get
+	// -n selects from a list; empty selects every namespace.
+	Selection []string
 }
+
+// Selected reports whether the run acts on a namespace.
+func (ro *Targets) Selected(ns string) bool {
+	return len(ro.Selection) == 0 || slices.Contains(ro.Selection, ns)
+}
+
+// Active reports whether TargetFor says more than Base: there are Namespace manifests or a
+// selection.
+func (ro *Targets) Active() bool { return len(ro.manifests) > 0 || len(ro.Selection) > 0 }
+
+// outside is the target of a workload outside the selection: left alone and not reported.
+var outside = fixers.Target{Level: api.LevelPrivileged, Version: api.LatestVersion(), From: "outside --namespace", Outside: true}
 
 // NewTargets starts the targets of a run with its config file (nil for none) and whether
 // the command line named the level and the version. Set Base once the options are known
@@ -143,6 +159,9 @@ func ParseVersion(s string) (api.Version, bool) {
 // enforce-version) give the level and version, unless the command line names them. The
 // engine calls it from its workers: it only reads.
 func (ro *Targets) TargetFor(ns string) fixers.Target {
+	if !ro.Selected(ns) {
+		return outside
+	}
 	t := ro.Base
 	if m := ro.Manifest(ns); m != nil {
 		if lv, ok := m.Labels[EnforceLabel]; ok {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/rollout"
@@ -89,8 +90,10 @@ type flags struct {
 	color, format     string
 	jobs              int
 	maxSize           int64
-	// namespace is the namespace of workloads that name none; config names .psafix.yaml.
-	namespace, config string
+	// namespaces are the namespaces the run acts on (the first is that of workloads that
+	// name none); config names .psafix.yaml.
+	namespaces []string
+	config     string
 	// failOn decides which violations fail the run: violations, unexempted or never.
 	failOn string
 	// release and values render charts: the release name and the -f files.
@@ -204,7 +207,7 @@ func (f *flags) common(fl *pflag.FlagSet) {
 	fl.StringArrayVar(&f.exclude, "exclude", nil, "leave out paths matching this gitignore-style glob (** spans folders; relative to the current folder; repeatable; .psafix.yaml exclude: adds globs relative to its folder)")
 	fl.StringVar(&f.release, "release", "release", "release name a Helm chart is rendered with")
 	fl.StringArrayVarP(&f.values, "values", "f", nil, "values file a Helm chart is rendered with (repeatable, a later one wins; only with one chart as PATH); a fix goes to the last file that sets the key")
-	fl.StringVar(&f.namespace, "namespace", "", "namespace of workloads without metadata.namespace (its Namespace labels then apply)")
+	fl.StringSliceVarP(&f.namespaces, "namespace", "n", nil, "act only on these namespaces (comma-separated or repeated, as kubectl get -n selects); workloads without metadata.namespace take the first")
 	fl.StringVar(&f.config, "config", "", "config file (default: "+rollout.ConfigName+" found upward from the paths)")
 	f.fs = fl
 }
@@ -302,6 +305,11 @@ func (f *flags) options() (*fixers.Options, error) {
 	case "", failOnViolations, failOnUnexempted, failOnNever:
 	default:
 		return nil, fmt.Errorf("--fail-on must be violations, unexempted or never, not %q", f.failOn)
+	}
+	for _, ns := range f.namespaces {
+		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+			return nil, fmt.Errorf("--namespace %q is not a namespace name: %s", ns, strings.Join(errs, "; "))
+		}
 	}
 	if f.jobs < 1 {
 		f.jobs = 1

@@ -37,7 +37,10 @@ type tally struct {
 	// counts the others.
 	Accepted int `json:"accepted"`
 	Exempted int `json:"exempted"`
-	Errors   int `json:"errors"`
+	// Outside counts the workloads outside the namespaces --namespace selects (not in
+	// Workloads).
+	Outside int `json:"outside,omitempty"`
+	Errors  int `json:"errors"`
 	// Skipped counts files left alone on purpose (templates outside a chart).
 	Skipped int `json:"skipped"`
 	// levels are the target levels of the workloads checked (privileged ones aside: they are
@@ -73,6 +76,10 @@ func (t *tally) addPods(pods []fixers.PodSummary) {
 		}
 	}
 	for _, p := range pods {
+		if p.Target.Outside {
+			t.Outside++
+			continue
+		}
 		if l := p.Target.Level; l != "" && l != api.LevelPrivileged {
 			if t.levels == nil {
 				t.levels = map[api.Level]bool{}

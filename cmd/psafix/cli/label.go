@@ -195,6 +195,9 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 	}
 	msg := fmt.Sprintf("psafix label: %s (%d %s), %s %s, %s without a manifest", plural(manifests, "Namespace manifest", "Namespace manifests"), changedManifests, verb,
 		plural(changedFiles, "file", "files"), verb, plural(missing, "namespace", "namespaces"))
+	if o := sv.outsideText(); o != "" {
+		msg += "; " + o
+	}
 	if errs > 0 {
 		msg += fmt.Sprintf(", %d errors", errs)
 	}

@@ -44,7 +44,10 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 		opts.Images = cfg.Images
 		r.opts = opts
 	}
-	r.opts.DefaultNamespace = r.flags.namespace
+	if len(r.flags.namespaces) > 0 {
+		r.opts.DefaultNamespace = r.flags.namespaces[0]
+	}
+	ro.Selection = r.flags.namespaces
 	ro.Base = fixers.Target{Level: r.opts.Level, Version: r.opts.Version, From: ro.BaseFrom()}
 
 	// Standard input first: it is read once, here, and replayed to the fix.
@@ -91,11 +94,14 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 	if err := r.images(cfg, inputs, stdin); err != nil {
 		return nil, nil, err
 	}
-	if !ro.Empty() {
+	if ro.Active() {
 		r.opts.TargetFor = ro.TargetFor
 	}
 	if r.check {
 		for _, name := range ro.Names() {
+			if !ro.Selected(name) {
+				continue
+			}
 			if t := ro.TargetFor(name); t.Level == api.LevelPrivileged {
 				fmt.Fprintf(r.stderr, "psafix: namespace %s is privileged (%s): its workloads are not checked\n", name, t.From)
 			}

@@ -73,6 +73,9 @@ func newReportCmd(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.C
 				sv.writeText(stdout)
 			}
 			fmt.Fprintf(stderr, "psafix report: %s, %s in %s", plural(sv.files, "file", "files"), plural(sv.workloads, "workload", "workloads"), plural(len(sv.list), "namespace", "namespaces"))
+			if o := sv.outsideText(); o != "" {
+				fmt.Fprintf(stderr, "; %s", o)
+			}
 			if len(sv.errs) > 0 {
 				fmt.Fprintf(stderr, ", %d errors", len(sv.errs))
 			}
@@ -100,6 +103,19 @@ type survey struct {
 	inputs    []input
 	// stdin is standard input, read once by the pre-pass.
 	stdin []byte
+	// outside and outsideNS count the workloads and Namespace manifests outside the
+	// namespaces --namespace selects.
+	outside, outsideNS int
+	selection          []string
+}
+
+// outsideText says what --namespace left out, or "".
+func (sv *survey) outsideText() string {
+	if sv.outside+sv.outsideNS == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s and %s outside --namespace %s, left alone", plural(sv.outside, "workload", "workloads"),
+		plural(sv.outsideNS, "Namespace manifest", "Namespace manifests"), strings.Join(sv.selection, ","))
 }
 
 // surveyArgs collects the inputs, runs the pre-pass and the engine (writing nothing) and
@@ -116,7 +132,7 @@ func (r *run) surveyArgs(args []string) (*survey, error) {
 	if err != nil {
 		return nil, err
 	}
-	sv := &survey{opts: r.opts, ro: ro, pin: rollout.PinVersion(r.opts.Version), inputs: inputs, stdin: stdin}
+	sv := &survey{opts: r.opts, ro: ro, pin: rollout.PinVersion(r.opts.Version), inputs: inputs, stdin: stdin, selection: r.flags.namespaces}
 	byName := map[string]*rollout.Namespace{}
 	get := func(name string) *rollout.Namespace {
 		ns := byName[name]
@@ -127,7 +143,11 @@ func (r *run) surveyArgs(args []string) (*survey, error) {
 		return ns
 	}
 	for _, name := range ro.Names() {
-		get(name)
+		if ro.Selected(name) {
+			get(name)
+		} else {
+			sv.outsideNS++
+		}
 	}
 	engine := fixers.NewEngine(r.opts)
 	process(inputs, r.flags.jobs, func(in input) *fixers.Result {
@@ -151,7 +171,6 @@ func (r *run) surveyArgs(args []string) (*survey, error) {
 			sv.fail(r.stderr, res.Path, line, res.Err.Error())
 			return
 		}
-		sv.workloads += len(res.Pods)
 		problems := map[string]string{}
 		for _, rep := range res.Remaining {
 			if rep.Check == "" {
@@ -159,6 +178,11 @@ func (r *run) surveyArgs(args []string) (*survey, error) {
 			}
 		}
 		for _, p := range res.Pods {
+			if p.Target.Outside {
+				sv.outside++
+				continue
+			}
+			sv.workloads++
 			ref := rollout.Workload{Path: res.Path, PodSummary: p}
 			if !p.After[api.LevelPrivileged] {
 				ref.Problem = problems[p.Object]

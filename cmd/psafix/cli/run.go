@@ -555,7 +555,6 @@ func (r *run) emit(o *outcome) {
 		written = false
 		r.notWritten(res.Path, o.writeErr)
 	}
-	r.tally.Workloads += res.Workloads
 	pods := res.Pods
 	if !written {
 		pods = make([]fixers.PodSummary, len(res.Pods))
@@ -564,7 +563,9 @@ func (r *run) emit(o *outcome) {
 			pods[i] = p
 		}
 	}
+	outside := r.tally.Outside
 	r.tally.addPods(pods)
+	r.tally.Workloads += res.Workloads - (r.tally.Outside - outside)
 	findings := res.Remaining
 	if r.check || !written {
 		findings = res.Before
@@ -723,6 +724,9 @@ func (r *run) summary() {
 	}
 	if t.Skipped > 0 {
 		msg += fmt.Sprintf(", %d skipped", t.Skipped)
+	}
+	if t.Outside > 0 {
+		msg += fmt.Sprintf("; %s outside --namespace %s, left alone", plural(t.Outside, "workload", "workloads"), strings.Join(r.flags.namespaces, ","))
 	}
 	if t.Errors > 0 {
 		msg += ", " + plural(t.Errors, "error", "errors")

@@ -14,7 +14,11 @@ import (
 
 // chartOptions are the rendering options the flags give a chart.
 func (r *run) chartOptions() chart.Options {
-	return chart.Options{Release: r.flags.release, Namespace: r.flags.namespace, ValuesFiles: r.flags.values}
+	ns := "" // the first --namespace
+	if len(r.flags.namespaces) > 0 {
+		ns = r.flags.namespaces[0]
+	}
+	return chart.Options{Release: r.flags.release, Namespace: ns, ValuesFiles: r.flags.values}
 }
 
 // workChart renders a chart and checks it, or fixes it at the source: its outcome holds one
