@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"strings"
 
 	"k8s.io/pod-security-admission/api"
 
@@ -168,13 +169,24 @@ type LabelModes struct {
 // Explicit reports whether modes were named.
 func (lm LabelModes) Explicit() bool { return lm.Enforce != "" || lm.Audit != "" || lm.Warn != "" }
 
-// Plan decides the labels of one namespace; warnings say what the user should know.
+// Plan decides the labels of one namespace; warnings say what the user should know: the
+// workloads that the enforced level would reject, today as written or even after fixing,
+// and an enforce level set on a namespace none of whose workloads is in the input.
 func (lm LabelModes) Plan(ns *Namespace) (labels []Label, warnings []string) {
 	if ns.Rec.LeftAlone {
 		return nil, nil
 	}
+	cur, hasCur := api.Level(""), false
+	if v, ok := ns.Manifest.PSALabels()[EnforceLabel]; ok {
+		cur, hasCur = ParseLevel(v)
+	}
 	if !lm.Explicit() {
-		return Recommend(ns, lm.Pin).Labels, nil
+		rec := Recommend(ns, lm.Pin)
+		if rec.Enforce != "" {
+			kept := hasCur && string(cur) == rec.Enforce
+			warnings = enforceWarnings(ns, api.Level(rec.Enforce), !kept)
+		}
+		return rec.Labels, warnings
 	}
 	pin := lm.Pin
 	if pin == "" {
@@ -186,12 +198,59 @@ func (lm LabelModes) Plan(ns *Namespace) (labels []Label, warnings []string) {
 		}
 		labels = append(labels, Label{LabelPrefix + m.mode, m.level}, Label{LabelPrefix + m.mode + "-version", pin})
 	}
-	if lm.Enforce != "" {
-		if n, ok := len(ns.Pods), ns.After[api.Level(lm.Enforce)]; ok < n {
-			warnings = append(warnings, fmt.Sprintf("%s %s even after fixing: the API server will reject such pods", fails(n-ok, n), lm.Enforce))
-		}
+	switch {
+	case lm.Enforce != "":
+		warnings = enforceWarnings(ns, api.Level(lm.Enforce), !hasCur || string(cur) != lm.Enforce)
+	case hasCur:
+		warnings = enforceWarnings(ns, cur, false)
 	}
 	return labels, warnings
+}
+
+// enforceWarnings says which workloads of a namespace the enforce level rejects: set is
+// true when psafix sets the level now, false when the namespace's label keeps it.
+func enforceWarnings(ns *Namespace, level api.Level, set bool) []string {
+	if level == api.LevelPrivileged {
+		return nil
+	}
+	n := len(ns.Pods)
+	if n == 0 {
+		if set {
+			return []string{fmt.Sprintf("no workload of %s in the input: enforce=%s is set blind (run psafix label with the namespace's workloads too)", ns.Name, level)}
+		}
+		return nil
+	}
+	if after := ns.After[level]; after < n {
+		if set {
+			return []string{fmt.Sprintf("%s %s even after fixing (%s): the API server will reject such pods", fails(n-after, n), level, failing(ns, level, true))}
+		}
+		return []string{fmt.Sprintf("keeps enforce=%s from its label although %s it even after fixing (%s): the API server rejects such pods", level, fails(n-after, n), failing(ns, level, true))}
+	}
+	if before := ns.Before[level]; before < n {
+		if !set {
+			return []string{fmt.Sprintf("keeps enforce=%s from its label, which %s as written today (%s): the API server rejects their pods until the fixes (psafix --write) are deployed", level, fails(n-before, n), failing(ns, level, false))}
+		}
+		return []string{fmt.Sprintf("sets enforce=%s, which %s as written today (%s): merge and deploy the fixes first (psafix --write), or the API server rejects their next pods", level, fails(n-before, n), failing(ns, level, false))}
+	}
+	return nil
+}
+
+// failing names the workloads of a namespace that fail a level, after fixing or as written.
+func failing(ns *Namespace, level api.Level, after bool) string {
+	var out []string
+	for _, p := range ns.Pods {
+		ok := p.Before[level]
+		if after {
+			ok = p.After[level]
+		}
+		if !ok {
+			out = append(out, p.Object)
+		}
+	}
+	if len(out) > 3 {
+		out = append(out[:3], fmt.Sprintf("and %d more", len(out)-3))
+	}
+	return strings.Join(out, ", ")
 }
 
 // passes says "the workload passes" or "all 3 workloads pass" (k of n).
