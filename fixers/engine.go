@@ -205,6 +205,17 @@ type podState struct {
 	accept   *Acceptance // violations the object accepts (psafix.dev/accept)
 }
 
+// exemptRuntimeClass leaves a pod alone when the API server's admission config exempts its
+// runtime class (Options.ExemptRuntimeClass): PSA never checks it.
+func (e *Engine) exemptRuntimeClass(ps *podState) {
+	if e.Opts.ExemptRuntimeClass == nil || ps.spec == nil || ps.spec.RuntimeClassName == nil || ps.target.Outside {
+		return
+	}
+	if from := e.Opts.ExemptRuntimeClass(*ps.spec.RuntimeClassName); from != "" {
+		ps.target = Target{Level: api.LevelPrivileged, Version: api.LatestVersion(), From: from, Exempt: true}
+	}
+}
+
 // FixFile fixes one file's bytes. It never returns partial edits: a document whose fix does
 // not verify is left exactly as it was.
 func (e *Engine) FixFile(path string, data []byte) *Result {
@@ -400,13 +411,18 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 		if ps.err != nil {
 			continue
 		}
+		e.exemptRuntimeClass(ps)
 		ps.failing = e.eval.Evaluate(ps.lv(), ps.meta, ps.spec)
 		ps.before = e.attribute(res.Path, ps)
 		ps.passes = e.passes(ps)
 		if ps.target.Level == api.LevelPrivileged {
+			msg := "left alone: its namespace is privileged (" + ps.target.From + ")"
+			if ps.target.Exempt {
+				msg = "left alone: " + ps.target.From + "; Pod Security Admission never checks its pods"
+			}
 			if !ps.target.Outside {
 				res.Notes = append(res.Notes, Report{Path: res.Path, Line: w.Object.Line, Column: w.Object.Column, Object: w.ID(), Note: true,
-					Message: "left alone: its namespace is privileged (" + ps.target.From + ")", Doc: ds.doc.Index, Field: specPath(w)})
+					Message: msg, Doc: ds.doc.Index, Field: specPath(w)})
 			}
 			continue
 		}

@@ -66,6 +66,9 @@ type Options struct {
 	TargetFor func(namespace string) Target
 	// ExemptionFor, when set, returns the exemption a config file gives an object.
 	ExemptionFor func(kind, namespace, name string) *Exemption
+	// ExemptRuntimeClass, when set, says why pods of a runtime class are exempt (the API
+	// server's admission config), or "": such pods are left alone, as PSA never checks them.
+	ExemptRuntimeClass func(runtimeClass string) string
 	// DefaultNamespace is the namespace of workloads that name none.
 	DefaultNamespace string
 	// Images are facts about images (.psafix.yaml "images:", or read from a registry) that

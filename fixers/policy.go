@@ -16,6 +16,9 @@ type Target struct {
 	// Outside marks a workload outside the namespaces the run selects (--namespace): with
 	// Level privileged, it is neither fixed nor reported, not even with a note.
 	Outside bool
+	// Exempt marks a namespace or runtime class the API server's admission config exempts:
+	// with Level privileged, PSA never checks such pods; From says why.
+	Exempt bool
 }
 
 // Exemption keeps fixers away from an object, with a reason that is always reported.

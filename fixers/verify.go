@@ -60,6 +60,7 @@ func (e *Engine) verifyFinal(final *kio.Source, seg kio.Segment, ds *docState) s
 	for _, w := range kio.FindWorkloads(nd) {
 		ps := &podState{w: w, doc: ds.doc.Index, target: e.target(w)}
 		ps.meta, ps.spec, ps.err = podOf(va, w)
+		e.exemptRuntimeClass(ps)
 		ds.finalPods = append(ds.finalPods, ps)
 	}
 	// The fields the fixers own are not compared below, so what the fixers wrote is checked

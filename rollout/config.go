@@ -74,8 +74,11 @@ type Config struct {
 	Images []fixers.ImageUID
 	// Exclude are gitignore-style globs (** for any folders), relative to the config
 	// file's folder: paths a walk leaves out.
-	Exclude    []string
-	exemptions []configExemption
+	Exclude []string
+	// AdmissionConfig is the API server's admission config file (admissionConfig:), as
+	// written: relative to the config file's folder.
+	AdmissionConfig string
+	exemptions      []configExemption
 }
 
 type configExemption struct {
@@ -101,7 +104,7 @@ func LoadConfig(p string) (*Config, error) {
 }
 
 var (
-	topFields       = []string{"apiVersion", "kind", "defaults", "exemptions", "images", "exclude"}
+	topFields       = []string{"apiVersion", "kind", "defaults", "exemptions", "images", "exclude", "admissionConfig"}
 	exemptionFields = []string{"namespace", "object", "fixers", "reason"}
 	imageFields     = []string{"pattern", "uid", "gid", "needsRoot", "writablePaths", "reason"}
 )
@@ -179,6 +182,9 @@ func ParseConfig(p string, data []byte) (*Config, error) {
 			return nil, err
 		}
 		c.Exclude = globs
+	}
+	if c.AdmissionConfig, err = scalarField(top, "admissionConfig", fail); err != nil {
+		return nil, err
 	}
 	if n := top["images"]; n != nil && !kio.IsNull(n) {
 		items, err := seqField(n, "images", fail)

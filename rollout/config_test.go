@@ -13,7 +13,7 @@ const configHead = "apiVersion: psafix.dev/v1alpha1\nkind: Config\n"
 // accepted.
 func TestConfigErrors(t *testing.T) {
 	cases := []struct{ name, text, want string }{
-		{"unknown top field", configHead + "defualts: {}\n", `c.yaml:3: unknown field "defualts" in the top level (known: apiVersion, kind, defaults, exemptions, images, exclude)`},
+		{"unknown top field", configHead + "defualts: {}\n", `c.yaml:3: unknown field "defualts" in the top level (known: apiVersion, kind, defaults, exemptions, images, exclude, admissionConfig)`},
 		{"unknown defaults field", configHead + "defaults:\n  level: baseline\n  colour: red\n", `c.yaml:5: unknown field "colour" in defaults (known: level, version, fixers, skip, runAsUser, writablePaths, readOnlyRoot, fixExplicitRoot, removeCapabilities, resolveImages)`},
 		{"resolveImages not a bool", configHead + "defaults:\n  resolveImages: yes\n", `c.yaml:4: defaults.resolveImages must be true or false, not "yes"`},
 		{"bad level", configHead + "defaults:\n  level: strict\n", `c.yaml:4: defaults.level: level must be restricted or baseline, not "strict"`},
@@ -129,5 +129,18 @@ images:
 	}
 	if img := c.Images[3]; img.WritablePaths == nil || len(img.WritablePaths) != 0 {
 		t.Errorf("writablePaths: [] is known and empty: %+v", img)
+	}
+}
+
+func TestConfigAdmissionConfig(t *testing.T) {
+	c, err := ParseConfig("c.yaml", []byte(configHead+"admissionConfig: cluster/admission.yaml\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AdmissionConfig != "cluster/admission.yaml" {
+		t.Errorf("admissionConfig %q", c.AdmissionConfig)
+	}
+	if _, err := ParseConfig("c.yaml", []byte(configHead+"admissionConfig: [a, b]\n")); err == nil || !strings.Contains(err.Error(), "c.yaml:3: admissionConfig must be a single value") {
+		t.Errorf("a list: %v", err)
 	}
 }

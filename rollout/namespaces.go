@@ -62,6 +62,8 @@ type Targets struct {
 	LevelFlag, VersionFlag bool
 	// Base is the target where no label says otherwise, from the flags or the config.
 	Base fixers.Target
+	// Admission is the API server's admission config (--admission-config), or nil.
+	Admission *AdmissionConfig
 	// Selection are the namespaces the run acts on (--namespace NAME,...), as kubectl get
 	// -n selects from a list; empty selects every namespace.
 	Selection []string
@@ -74,7 +76,18 @@ func (ro *Targets) Selected(ns string) bool {
 
 // Active reports whether TargetFor says more than Base: there are Namespace manifests or a
 // selection.
-func (ro *Targets) Active() bool { return len(ro.manifests) > 0 || len(ro.Selection) > 0 }
+func (ro *Targets) Active() bool {
+	return len(ro.manifests) > 0 || len(ro.Selection) > 0 || ro.Admission != nil
+}
+
+// ExemptRuntimeClass is the options' ExemptRuntimeClass hook: where a runtime class is
+// exempt, or "".
+func (ro *Targets) ExemptRuntimeClass(rc string) string {
+	if !ro.Admission.ExemptRuntimeClass(rc) {
+		return ""
+	}
+	return fmt.Sprintf("exempt: the admission config %s exempts runtime class %s", ro.Admission.Where(), rc)
+}
 
 // outside is the target of a workload outside the selection: left alone and not reported.
 var outside = fixers.Target{Level: api.LevelPrivileged, Version: api.LatestVersion(), From: "outside --namespace", Outside: true}
@@ -155,30 +168,66 @@ func ParseVersion(s string) (api.Version, bool) {
 	return v, true
 }
 
-// TargetFor is the options' TargetFor hook: a namespace's enforce label (and its
-// enforce-version) give the level and version, unless the command line names them. The
-// engine calls it from its workers: it only reads.
+// TargetFor is the options' TargetFor hook: the level and version a namespace's workloads
+// are fixed for, in the order PSA applies them, per mode and per version: the command line
+// (--level, --version), then the namespace's enforce and enforce-version labels (read with
+// PSA's PolicyToEvaluate: a label that does not parse fails closed, to restricted and latest,
+// as in the API server), then the admission config's defaults, then .psafix.yaml's defaults,
+// then restricted and latest. A namespace the admission config exempts is left alone, as is
+// one labelled privileged whatever --level says. The engine calls it from its workers: it
+// only reads.
 func (ro *Targets) TargetFor(ns string) fixers.Target {
 	if !ro.Selected(ns) {
 		return outside
 	}
+	a := ro.Admission
+	if a.ExemptNamespace(ns) {
+		return fixers.Target{Level: api.LevelPrivileged, Version: api.LatestVersion(), Exempt: true,
+			From: fmt.Sprintf("exempt: the admission config %s exempts namespace %s", a.Where(), ns)}
+	}
 	t := ro.Base
-	if m := ro.Manifest(ns); m != nil {
-		if lv, ok := m.Labels[EnforceLabel]; ok {
-			from := fmt.Sprintf("Namespace %s at %s: %s=%s", ns, m.Where(), EnforceLabel, lv)
-			// A privileged namespace is left alone whatever --level says: its label is a
-			// decision (node agents, CNI), not a step of the rollout.
-			if l, ok := ParseLevel(lv); ok && (!ro.LevelFlag || l == api.LevelPrivileged) {
-				t.Level, t.From = l, from
-			}
-			if vv, ok := m.Labels[EnforceLabel+"-version"]; ok && !ro.VersionFlag {
-				if v, ok := ParseVersion(vv); ok {
-					t.Version = v
-					if t.From != from {
-						t.From += fmt.Sprintf("; version from Namespace %s at %s", ns, m.Where())
-					}
-				}
-			}
+	if a != nil {
+		levelFrom, versionFrom := t.From, t.From
+		if a.EnforceSet && !ro.LevelFlag {
+			t.Level = a.Defaults.Enforce.Level
+			levelFrom = fmt.Sprintf("admission config %s: defaults.enforce=%s", a.Where(), t.Level)
+		}
+		if a.EnforceVersionSet && !ro.VersionFlag {
+			t.Version = a.Defaults.Enforce.Version
+			versionFrom = fmt.Sprintf("admission config %s: defaults.enforce-version=%s", a.Where(), t.Version)
+		}
+		switch {
+		case a.EnforceSet && a.EnforceVersionSet && !ro.LevelFlag && !ro.VersionFlag:
+			t.From = fmt.Sprintf("admission config %s: defaults.enforce=%s, enforce-version=%s", a.Where(), t.Level, t.Version)
+		case levelFrom == versionFrom:
+			t.From = levelFrom
+		default:
+			t.From = "level: " + levelFrom + "; version: " + versionFrom
+		}
+	}
+	m := ro.Manifest(ns)
+	if m == nil {
+		return t
+	}
+	lv, hasLevel := m.Labels[EnforceLabel]
+	_, hasVersion := m.Labels[EnforceLabel+"-version"]
+	if !hasLevel && !hasVersion {
+		return t
+	}
+	p, _ := api.PolicyToEvaluate(m.Labels, api.Policy{Enforce: api.LevelVersion{Level: t.Level, Version: t.Version}})
+	from := fmt.Sprintf("Namespace %s at %s: %s=%s", ns, m.Where(), EnforceLabel, lv)
+	// A privileged namespace is left alone whatever --level says: its label is a decision
+	// (node agents, CNI), not a step of the rollout.
+	if hasLevel && (!ro.LevelFlag || p.Enforce.Level == api.LevelPrivileged) {
+		t.Level, t.From = p.Enforce.Level, from
+	}
+	if hasVersion && !ro.VersionFlag {
+		t.Version = p.Enforce.Version
+		if newest := fixers.NewestVersion(); !t.Version.Latest() && newest.Older(t.Version) {
+			t.Version = api.LatestVersion() // newer than psafix knows: its latest, as for an older API server
+		}
+		if t.From != from {
+			t.From += fmt.Sprintf("; version from Namespace %s at %s", ns, m.Where())
 		}
 	}
 	return t
@@ -193,12 +242,12 @@ func (ro *Targets) Warn(w io.Writer) {
 		for _, mode := range Modes {
 			if v, ok := m.Labels[LabelPrefix+mode]; ok {
 				if _, ok := ParseLevel(v); !ok {
-					fmt.Fprintf(w, "%s: Namespace/%s: %s%s=%q is not a level (privileged, baseline or restricted): ignored\n", m.Where(), name, LabelPrefix, mode, v)
+					fmt.Fprintf(w, "%s: Namespace/%s: %s%s=%q is not a level (privileged, baseline or restricted): PSA reads it as restricted\n", m.Where(), name, LabelPrefix, mode, v)
 				}
 			}
 			if v, ok := m.Labels[LabelPrefix+mode+"-version"]; ok {
 				if _, ok := ParseVersion(v); !ok {
-					fmt.Fprintf(w, "%s: Namespace/%s: %s%s-version=%q is not a version (latest or v1.N): ignored\n", m.Where(), name, LabelPrefix, mode, v)
+					fmt.Fprintf(w, "%s: Namespace/%s: %s%s-version=%q is not a version (latest or v1.N): PSA reads it as latest\n", m.Where(), name, LabelPrefix, mode, v)
 				}
 			}
 		}

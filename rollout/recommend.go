@@ -124,6 +124,9 @@ func Recommend(ns *Namespace, pin string) Recommendation {
 	if v, ok := ns.Manifest.PSALabels()[EnforceLabel]; ok {
 		cur, hasCur = ParseLevel(v)
 	}
+	if ns.Target.Exempt {
+		return Recommendation{LeftAlone: true, Why: ns.Target.From + ": Pod Security Admission never checks its pods; psafix leaves the namespace alone"}
+	}
 	if hasCur && cur == api.LevelPrivileged {
 		return Recommendation{LeftAlone: true, Why: "enforce=privileged by its label: psafix leaves the namespace and its workloads alone"}
 	}

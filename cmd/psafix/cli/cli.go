@@ -94,6 +94,8 @@ type flags struct {
 	// name none); config names .psafix.yaml.
 	namespaces []string
 	config     string
+	// admissionConfig names the API server's admission config file.
+	admissionConfig string
 	// failOn decides which violations fail the run: violations, unexempted or never.
 	failOn string
 	// release and values render charts: the release name and the -f files.
@@ -208,6 +210,7 @@ func (f *flags) common(fl *pflag.FlagSet) {
 	fl.StringVar(&f.release, "release", "release", "release name a Helm chart is rendered with")
 	fl.StringArrayVarP(&f.values, "values", "f", nil, "values file a Helm chart is rendered with (repeatable, a later one wins; only with one chart as PATH); a fix goes to the last file that sets the key")
 	fl.StringSliceVarP(&f.namespaces, "namespace", "n", nil, "act only on these namespaces (comma-separated or repeated, as kubectl get -n selects); workloads without metadata.namespace take the first")
+	fl.StringVar(&f.admissionConfig, "admission-config", "", "the API server's PodSecurity admission config (AdmissionConfiguration or PodSecurityConfiguration): its defaults are the level of namespaces without labels, its exempt namespaces and runtime classes are left alone")
 	fl.StringVar(&f.config, "config", "", "config file (default: "+rollout.ConfigName+" found upward from the paths)")
 	f.fs = fl
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 
 	"k8s.io/pod-security-admission/api"
@@ -48,6 +49,17 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 		r.opts.DefaultNamespace = r.flags.namespaces[0]
 	}
 	ro.Selection = r.flags.namespaces
+	if p := r.admissionConfigPath(cfg); p != "" {
+		a, err := rollout.LoadAdmissionConfig(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, w := range a.Warnings() {
+			fmt.Fprintf(r.stderr, "%s\n", w)
+		}
+		ro.Admission = a
+		r.opts.ExemptRuntimeClass = ro.ExemptRuntimeClass
+	}
 	ro.Base = fixers.Target{Level: r.opts.Level, Version: r.opts.Version, From: ro.BaseFrom()}
 
 	// Standard input first: it is read once, here, and replayed to the fix.
@@ -108,6 +120,21 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 		}
 	}
 	return ro, stdin, nil
+}
+
+// admissionConfigPath is the admission config of the run: --admission-config, else the
+// config file's admissionConfig (relative to the config file's folder), else none.
+func (r *run) admissionConfigPath(cfg *rollout.Config) string {
+	if r.flags.admissionConfig != "" {
+		return r.flags.admissionConfig
+	}
+	if cfg != nil && cfg.AdmissionConfig != "" {
+		if filepath.IsAbs(cfg.AdmissionConfig) {
+			return cfg.AdmissionConfig
+		}
+		return filepath.Join(filepath.Dir(cfg.Path), cfg.AdmissionConfig)
+	}
+	return ""
 }
 
 // scanBuffers are the pre-pass's read buffers: yaml.v3 copies what it keeps, so a buffer is

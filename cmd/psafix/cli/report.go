@@ -317,6 +317,9 @@ func (sv *survey) header() string {
 	if sv.ro.Config != nil {
 		s += ", config " + sv.ro.Config.Path
 	}
+	if a := sv.ro.Admission; a != nil {
+		s += ", admission config " + a.Where()
+	}
 	return s
 }
 

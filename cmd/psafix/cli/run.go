@@ -128,6 +128,16 @@ func (r *run) failing() int {
 	return t.Remaining
 }
 
+// exemptTarget reports whether the admission config exempts a workload.
+func exemptTarget(pods []fixers.PodSummary, object string) bool {
+	for _, p := range pods {
+		if p.Object == object && p.Target.Exempt {
+			return true
+		}
+	}
+	return false
+}
+
 // exemptFrom reports whether a violation is on an object exempt from the fixer that answers
 // it (or from every fixer).
 func exemptFrom(pods []fixers.PodSummary, f fixers.Report) bool {
@@ -576,6 +586,14 @@ func (r *run) emit(o *outcome) {
 			r.report("notice", n)
 		}
 		r.writeNotes(res.Path, o.writeNotes)
+	} else if r.check {
+		// check fixes nothing, so it has no notes but one: a workload the admission config
+		// exempts is not checked, and check says so.
+		for _, n := range res.Notes {
+			if exemptTarget(res.Pods, n.Object) {
+				r.report("notice", n)
+			}
+		}
 	}
 	for _, f := range findings {
 		kind := "error"
