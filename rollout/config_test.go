@@ -14,7 +14,7 @@ const configHead = "apiVersion: psafix.dev/v1alpha1\nkind: Config\n"
 func TestConfigErrors(t *testing.T) {
 	cases := []struct{ name, text, want string }{
 		{"unknown top field", configHead + "defualts: {}\n", `c.yaml:3: unknown field "defualts" in the top level (known: apiVersion, kind, defaults, exemptions, images, exclude, admissionConfig)`},
-		{"unknown defaults field", configHead + "defaults:\n  level: baseline\n  colour: red\n", `c.yaml:5: unknown field "colour" in defaults (known: level, version, fixers, skip, runAsUser, writablePaths, readOnlyRoot, fixExplicitRoot, removeCapabilities, resolveImages)`},
+		{"unknown defaults field", configHead + "defaults:\n  level: baseline\n  colour: red\n", `c.yaml:5: unknown field "colour" in defaults (known: level, version, fixers, skip, runAsUser, writablePaths, readOnlyRoot, fixExplicitRoot, removeCapabilities, resolveImages, clusterVersion)`},
 		{"resolveImages not a bool", configHead + "defaults:\n  resolveImages: yes\n", `c.yaml:4: defaults.resolveImages must be true or false, not "yes"`},
 		{"bad level", configHead + "defaults:\n  level: strict\n", `c.yaml:4: defaults.level: level must be restricted or baseline, not "strict"`},
 		{"bad version", configHead + "defaults:\n  version: 1.30\n", `c.yaml:4: defaults.version: version must be latest or v1.N, not "1.30"`},
@@ -142,5 +142,26 @@ func TestConfigAdmissionConfig(t *testing.T) {
 	}
 	if _, err := ParseConfig("c.yaml", []byte(configHead+"admissionConfig: [a, b]\n")); err == nil || !strings.Contains(err.Error(), "c.yaml:3: admissionConfig must be a single value") {
 		t.Errorf("a list: %v", err)
+	}
+}
+
+func TestClusterVersion(t *testing.T) {
+	for in, want := range map[string]string{"v1.33": "v1.33", "v1.33.4": "v1.33", "1.30": "v1.30"} {
+		v, err := ParseClusterVersion(in)
+		if err != nil || v.String() != want {
+			t.Errorf("%s: %v %v, want %s", in, v, err, want)
+		}
+	}
+	for _, bad := range []string{"latest", "", "v2", "one"} {
+		if _, err := ParseClusterVersion(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	c, err := ParseConfig("c.yaml", []byte(configHead+"defaults:\n  clusterVersion: v1.31\n"))
+	if err != nil || c.Defaults.Values["clusterVersion"].Str != "v1.31" {
+		t.Errorf("clusterVersion: %v %+v", err, c)
+	}
+	if _, err := ParseConfig("c.yaml", []byte(configHead+"defaults:\n  clusterVersion: latest\n")); err == nil || !strings.Contains(err.Error(), "c.yaml:4: defaults.clusterVersion: cluster version must be v1.N") {
+		t.Errorf("latest: %v", err)
 	}
 }

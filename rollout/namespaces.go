@@ -62,6 +62,10 @@ type Targets struct {
 	LevelFlag, VersionFlag bool
 	// Base is the target where no label says otherwise, from the flags or the config.
 	Base fixers.Target
+	// Cluster is the cluster's Kubernetes version (--cluster-version), when ClusterKnown: on
+	// the cluster, latest (and any newer version) means it.
+	Cluster      api.Version
+	ClusterKnown bool
 	// Admission is the API server's admission config (--admission-config), or nil.
 	Admission *AdmissionConfig
 	// Selection are the namespaces the run acts on (--namespace NAME,...), as kubectl get
@@ -77,7 +81,7 @@ func (ro *Targets) Selected(ns string) bool {
 // Active reports whether TargetFor says more than Base: there are Namespace manifests or a
 // selection.
 func (ro *Targets) Active() bool {
-	return len(ro.manifests) > 0 || len(ro.Selection) > 0 || ro.Admission != nil
+	return len(ro.manifests) > 0 || len(ro.Selection) > 0 || ro.Admission != nil || ro.ClusterKnown
 }
 
 // ExemptRuntimeClass is the options' ExemptRuntimeClass hook: where a runtime class is
@@ -207,12 +211,12 @@ func (ro *Targets) TargetFor(ns string) fixers.Target {
 	}
 	m := ro.Manifest(ns)
 	if m == nil {
-		return t
+		return ro.OnCluster(t)
 	}
 	lv, hasLevel := m.Labels[EnforceLabel]
 	_, hasVersion := m.Labels[EnforceLabel+"-version"]
 	if !hasLevel && !hasVersion {
-		return t
+		return ro.OnCluster(t)
 	}
 	p, _ := api.PolicyToEvaluate(m.Labels, api.Policy{Enforce: api.LevelVersion{Level: t.Level, Version: t.Version}})
 	from := fmt.Sprintf("Namespace %s at %s: %s=%s", ns, m.Where(), EnforceLabel, lv)
@@ -230,7 +234,33 @@ func (ro *Targets) TargetFor(ns string) fixers.Target {
 			t.From += fmt.Sprintf("; version from Namespace %s at %s", ns, m.Where())
 		}
 	}
+	return ro.OnCluster(t)
+}
+
+// OnCluster is a target as the cluster reads it: latest, or a version newer than the
+// cluster's, is the cluster's own version when it is known.
+func (ro *Targets) OnCluster(t fixers.Target) fixers.Target {
+	if ro.ClusterKnown && t.Level != api.LevelPrivileged && (t.Version.Latest() || ro.Cluster.Older(t.Version)) {
+		t.Version = ro.Cluster
+	}
 	return t
+}
+
+// ParseClusterVersion reads a cluster's version: v1.N (a patch version, v1.N.P, is
+// accepted and dropped, as kubectl version prints it).
+func ParseClusterVersion(s string) (api.Version, error) {
+	v := s
+	if parts := strings.Split(strings.TrimPrefix(v, "v"), "."); len(parts) == 3 {
+		v = "v" + parts[0] + "." + parts[1]
+	}
+	if !strings.HasPrefix(v, "v") {
+		v = "v" + v
+	}
+	parsed, err := api.ParseVersion(v)
+	if err != nil || parsed.Latest() {
+		return api.Version{}, fmt.Errorf("cluster version must be v1.N (the cluster's Kubernetes version, as kubectl version prints it), not %q", s)
+	}
+	return parsed, nil
 }
 
 // Warn reports labels psafix cannot read and namespaces written twice with different

@@ -16,6 +16,8 @@ type Settings struct {
 	// ResolveImages reads the images' users from their registries into the image lock
 	// ("true"; the command line only).
 	ResolveImages string
+	// ClusterVersion is the cluster's Kubernetes version (v1.N): what latest means there.
+	ClusterVersion string
 }
 
 // Kind is the shape of an option's value.
@@ -96,6 +98,16 @@ var Options = []Option{
 	{Key: "resolveImages", Flag: "resolve-images", Kind: Bool, NotInFunction: true,
 		Usage: "read the users of images not yet in .psafix-images.yaml from their registries into it (every run reads it offline; docs/images.md)",
 		Field: func(s *Settings) any { return &s.ResolveImages }},
+	{Key: "clusterVersion", Flag: "cluster-version", NotInFunction: true,
+		Usage: "the cluster's Kubernetes version, v1.N: the default of --version and of the version labels pin (PSA on the cluster reads latest, and any newer version, as its own)",
+		Field: func(s *Settings) any { return &s.ClusterVersion },
+		Check: func(v Value) error {
+			if v.Str == "" {
+				return nil
+			}
+			_, err := ParseClusterVersion(v.Str)
+			return err
+		}},
 }
 
 // FunctionOption returns the option a KRM functionConfig names key: in a PSAFix's spec

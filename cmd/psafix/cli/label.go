@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/pod-security-admission/api"
 
+	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/rollout"
 )
 
@@ -120,6 +121,10 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 		}
 	}
 
+	if note := noClusterNote(sv.ro); note != "" && lf.Pin == "" && pinsNewest(plans) {
+		fmt.Fprintf(r.stderr, "psafix label: %s\n", note)
+	}
+
 	r.stdin = bytes.NewReader(sv.stdin)
 	manifests, changedManifests, changedFiles := 0, 0, 0
 	for _, in := range sv.inputs {
@@ -209,4 +214,17 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 		return ExitFindings, nil
 	}
 	return ExitOK, nil
+}
+
+// pinsNewest reports whether a plan pins a version label to the newest policy psafix knows.
+func pinsNewest(plans map[string][]rollout.Label) bool {
+	newest := fixers.NewestVersion().String()
+	for _, labels := range plans {
+		for _, l := range labels {
+			if strings.HasSuffix(l.Key, "-version") && l.Value == newest {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -60,6 +60,9 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 		ro.Admission = a
 		r.opts.ExemptRuntimeClass = ro.ExemptRuntimeClass
 	}
+	if err := r.cluster(cfg, ro); err != nil {
+		return nil, nil, err
+	}
 	ro.Base = fixers.Target{Level: r.opts.Level, Version: r.opts.Version, From: ro.BaseFrom()}
 
 	// Standard input first: it is read once, here, and replayed to the fix.
@@ -120,6 +123,41 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 		}
 	}
 	return ro, stdin, nil
+}
+
+// cluster reads the cluster's version (--cluster-version, else defaults.clusterVersion): it
+// is what latest means, so the default of --version and of the labels' pin, and a --version
+// newer than it is an error.
+func (r *run) cluster(cfg *rollout.Config, ro *rollout.Targets) error {
+	cv, from := r.settings.ClusterVersion, "--cluster-version"
+	if !r.flags.fs.Changed("cluster-version") && cfg != nil {
+		from = cfg.Path + ": defaults.clusterVersion"
+	}
+	if cv == "" {
+		return nil
+	}
+	v, err := rollout.ParseClusterVersion(cv)
+	if err != nil {
+		return usageError{fmt.Errorf("%s: %v", from, err)}
+	}
+	given := r.settings.Version != ""
+	if given && !r.opts.Version.Latest() && v.Older(r.opts.Version) {
+		return usageError{fmt.Errorf("--version %s is newer than the cluster (%s %s): PSA on that cluster knows no policy newer than %s; drop --version, or raise the cluster version", r.opts.Version, from, v, v)}
+	}
+	ro.Cluster, ro.ClusterKnown = v, true
+	if r.opts.Version.Latest() {
+		r.opts.Version = v
+	}
+	return nil
+}
+
+// noClusterNote says, when no cluster version is known, what the labels' pin means.
+func noClusterNote(ro *rollout.Targets) string {
+	if ro.ClusterKnown {
+		return ""
+	}
+	return fmt.Sprintf("no cluster version known (--cluster-version v1.N, or defaults.clusterVersion in %s): labels pin %s, the newest policy this psafix knows; a cluster older than that reads the pin as its own latest, so it does not hold across the cluster's next upgrade",
+		rollout.ConfigName, fixers.NewestVersion())
 }
 
 // admissionConfigPath is the admission config of the run: --admission-config, else the

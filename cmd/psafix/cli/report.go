@@ -72,6 +72,13 @@ func newReportCmd(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.C
 			default:
 				sv.writeText(stdout)
 			}
+			plans := map[string][]rollout.Label{}
+			for _, ns := range sv.list {
+				plans[ns.Name] = ns.Rec.Labels
+			}
+			if note := noClusterNote(sv.ro); note != "" && pinsNewest(plans) {
+				fmt.Fprintf(stderr, "psafix report: %s\n", note)
+			}
 			fmt.Fprintf(stderr, "psafix report: %s, %s in %s", plural(sv.files, "file", "files"), plural(sv.workloads, "workload", "workloads"), plural(len(sv.list), "namespace", "namespaces"))
 			if o := sv.outsideText(); o != "" {
 				fmt.Fprintf(stderr, "; %s", o)
