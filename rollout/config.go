@@ -78,7 +78,10 @@ type Config struct {
 	// AdmissionConfig is the API server's admission config file (admissionConfig:), as
 	// written: relative to the config file's folder.
 	AdmissionConfig string
-	exemptions      []configExemption
+	// Namespaces are the files (paths or globs, relative to the config file's folder) whose
+	// Namespace manifests every run reads, whatever paths it is given (namespaces:).
+	Namespaces []string
+	exemptions []configExemption
 }
 
 type configExemption struct {
@@ -104,7 +107,7 @@ func LoadConfig(p string) (*Config, error) {
 }
 
 var (
-	topFields       = []string{"apiVersion", "kind", "defaults", "exemptions", "images", "exclude", "admissionConfig"}
+	topFields       = []string{"apiVersion", "kind", "defaults", "exemptions", "images", "exclude", "admissionConfig", "namespaces"}
 	exemptionFields = []string{"namespace", "object", "fixers", "reason"}
 	imageFields     = []string{"pattern", "uid", "gid", "needsRoot", "writablePaths", "reason"}
 )
@@ -185,6 +188,16 @@ func ParseConfig(p string, data []byte) (*Config, error) {
 	}
 	if c.AdmissionConfig, err = scalarField(top, "admissionConfig", fail); err != nil {
 		return nil, err
+	}
+	if n := top["namespaces"]; n != nil && !kio.IsNull(n) {
+		if c.Namespaces, err = stringList(n, "namespaces", fail); err != nil {
+			return nil, err
+		}
+		for i, g := range c.Namespaces {
+			if _, err := filepath.Match(g, ""); err != nil {
+				return nil, fail(kio.Resolve(n).Content[i], "bad pattern %q in namespaces", g)
+			}
+		}
 	}
 	if n := top["images"]; n != nil && !kio.IsNull(n) {
 		items, err := seqField(n, "images", fail)
@@ -564,6 +577,55 @@ func ConfigFor(explicit string, args []string) (*Config, error) {
 		return nil, nil
 	}
 	return LoadConfig(rel(found))
+}
+
+// NamespaceFiles are the files the config's namespaces: names, relative to the current
+// folder when below it: each entry is a file, a folder (its *.yaml, *.yml and *.json files)
+// or a glob, relative to the config file's folder. An entry that matches nothing is an
+// error, as a typo would leave every namespace without its labels.
+func (c *Config) NamespaceFiles() ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	add := func(p string) {
+		if p = rel(p); !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	dir := filepath.Dir(c.Path)
+	for _, g := range c.Namespaces {
+		pat := g
+		if !filepath.IsAbs(pat) {
+			pat = filepath.Join(dir, pat)
+		}
+		matches, _ := filepath.Glob(pat)
+		if len(matches) == 0 {
+			return nil, fmt.Errorf("%s: namespaces: %q matches no file", c.Path, g)
+		}
+		for _, m := range matches {
+			st, err := os.Stat(m)
+			if err != nil {
+				return nil, fmt.Errorf("%s: namespaces: %s: %v", c.Path, m, errMsg(err))
+			}
+			if !st.IsDir() {
+				add(m)
+				continue
+			}
+			filepath.WalkDir(m, func(p string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return nil
+				}
+				switch strings.ToLower(filepath.Ext(p)) {
+				case ".yaml", ".yml", ".json":
+					if d.Name() != ConfigName {
+						add(p)
+					}
+				}
+				return nil
+			})
+		}
+	}
+	return out, nil
 }
 
 // rel shows a path relative to the current folder when it is below it.

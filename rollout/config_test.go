@@ -1,6 +1,8 @@
 package rollout
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,7 +15,7 @@ const configHead = "apiVersion: psafix.dev/v1alpha1\nkind: Config\n"
 // accepted.
 func TestConfigErrors(t *testing.T) {
 	cases := []struct{ name, text, want string }{
-		{"unknown top field", configHead + "defualts: {}\n", `c.yaml:3: unknown field "defualts" in the top level (known: apiVersion, kind, defaults, exemptions, images, exclude, admissionConfig)`},
+		{"unknown top field", configHead + "defualts: {}\n", `c.yaml:3: unknown field "defualts" in the top level (known: apiVersion, kind, defaults, exemptions, images, exclude, admissionConfig, namespaces)`},
 		{"unknown defaults field", configHead + "defaults:\n  level: baseline\n  colour: red\n", `c.yaml:5: unknown field "colour" in defaults (known: level, version, fixers, skip, runAsUser, writablePaths, readOnlyRoot, fixExplicitRoot, removeCapabilities, resolveImages, clusterVersion)`},
 		{"resolveImages not a bool", configHead + "defaults:\n  resolveImages: yes\n", `c.yaml:4: defaults.resolveImages must be true or false, not "yes"`},
 		{"bad level", configHead + "defaults:\n  level: strict\n", `c.yaml:4: defaults.level: level must be restricted or baseline, not "strict"`},
@@ -163,5 +165,35 @@ func TestClusterVersion(t *testing.T) {
 	}
 	if _, err := ParseConfig("c.yaml", []byte(configHead+"defaults:\n  clusterVersion: latest\n")); err == nil || !strings.Contains(err.Error(), "c.yaml:4: defaults.clusterVersion: cluster version must be v1.N") {
 		t.Errorf("latest: %v", err)
+	}
+}
+
+func TestConfigNamespaces(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"ns/a.yaml", "ns/b.yml", "ns/.psafix.yaml", "ns/notes.txt", "extra.yaml"} {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("x: 1\n"), 0o644)
+	}
+	cfgPath := filepath.Join(dir, ConfigName)
+	c, err := ParseConfig(cfgPath, []byte(configHead+"namespaces: [ns, 'extra.*']\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := c.NamespaceFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		r, _ := filepath.Rel(dir, f)
+		got = append(got, filepath.ToSlash(r))
+	}
+	if strings.Join(got, " ") != "ns/a.yaml ns/b.yml extra.yaml" {
+		t.Errorf("files %q", got)
+	}
+	c, _ = ParseConfig(cfgPath, []byte(configHead+"namespaces: [nowhere.yaml]\n"))
+	if _, err := c.NamespaceFiles(); err == nil || !strings.Contains(err.Error(), `namespaces: "nowhere.yaml" matches no file`) {
+		t.Errorf("no match: %v", err)
 	}
 }

@@ -159,8 +159,8 @@ func checkNoStrayFiles(t *testing.T, root string) {
 			return err
 		}
 		if d.IsDir() {
-			if d.Name() == "tree" {
-				return filepath.SkipDir // the input tree of TestScenario, TestChartFixtures...
+			if d.Name() == "tree" || (d.Name() == "files" && filepath.Dir(filepath.Dir(p)) == filepath.Join(root, "scenario")) {
+				return filepath.SkipDir // the input trees of TestScenario, TestChartFixtures...
 			}
 			return nil
 		}

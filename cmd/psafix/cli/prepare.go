@@ -105,6 +105,9 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 		}
 		return rollout.ScanNamespaces(in.path, data)
 	}, nil, ro.Add)
+	if err := r.configNamespaces(cfg, ro, inputs); err != nil {
+		return nil, nil, err
+	}
 	ro.Warn(r.stderr)
 	if err := r.images(cfg, inputs, stdin); err != nil {
 		return nil, nil, err
@@ -123,6 +126,36 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 		}
 	}
 	return ro, stdin, nil
+}
+
+// configNamespaces reads the Namespace manifests of the files the config's namespaces:
+// names and the inputs do not hold (pre-commit passes only the staged files): they give
+// their namespaces' levels, and are never written.
+func (r *run) configNamespaces(cfg *rollout.Config, ro *rollout.Targets, inputs []input) error {
+	if cfg == nil || len(cfg.Namespaces) == 0 {
+		return nil
+	}
+	files, err := cfg.NamespaceFiles()
+	if err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	for _, in := range inputs {
+		if abs, err := filepath.Abs(in.path); err == nil && !in.stdin {
+			given[abs] = true
+		}
+	}
+	for _, f := range files {
+		if abs, err := filepath.Abs(f); err == nil && given[abs] {
+			continue
+		}
+		snap, err := kio.ReadFile(f, r.flags.maxSize)
+		if err != nil {
+			return fmt.Errorf("%s: namespaces: %s: %v", cfg.Path, f, errMsg(err))
+		}
+		ro.Add(rollout.ScanNamespaces(f, snap.Data))
+	}
+	return nil
 }
 
 // cluster reads the cluster's version (--cluster-version, else defaults.clusterVersion): it

@@ -240,6 +240,9 @@ func (r *run) collect(args []string) ([]input, error) {
 				}
 				return nil
 			}
+			if name == rollout.ConfigName {
+				return nil // the config file is not a manifest
+			}
 			switch strings.ToLower(filepath.Ext(name)) {
 			case ".yaml", ".yml", ".json":
 				found++

@@ -17,7 +17,8 @@ import (
 // shared tree fixtures/scenario/tree (a repository: the copy gets a .git folder), from its
 // root, with the arguments of its args file (one per line; paths relative to the tree).
 // want.out and want.report hold standard output and standard error with the exit code;
-// want.diff the changes psafix made to the tree (empty when none). A run that changed the
+// want.diff the changes psafix made to the tree (empty when none). A case's files/ folder
+// is copied over the tree first (a .psafix.yaml, say). A run that changed the
 // tree is run again and must change nothing.
 func TestScenario(t *testing.T) {
 	root := filepath.Join("..", "..", "..", "fixtures", "scenario")
@@ -43,6 +44,9 @@ func TestScenario(t *testing.T) {
 			args := loadArgs(t, dir)
 			repo := filepath.Join(t.TempDir(), "repo")
 			copyScenario(t, tree, repo)
+			if st, err := os.Stat(filepath.Join(dir, "files")); err == nil && st.IsDir() {
+				copyScenario(t, filepath.Join(dir, "files"), repo) // the case's own files, over the tree
+			}
 			if err := os.Mkdir(filepath.Join(repo, ".git"), 0o755); err != nil {
 				t.Fatal(err)
 			}
