@@ -30,18 +30,20 @@ func configErr(format string, args ...any) error {
 // its options under spec, or a ConfigMap with them under data, named like the flags. The
 // options and their names are rollout.Options, those of the command line and .psafix.yaml.
 func Options(fc *yaml.RNode) (*fixers.Options, error) {
+	_, o, err := Settings(fc)
+	return o, err
+}
+
+// Settings reads a functionConfig as Options does, with the settings as written (failOn).
+func Settings(fc *yaml.RNode) (rollout.Settings, *fixers.Options, error) {
 	s, err := optionLayer(fc)
 	if err != nil {
-		return nil, err
+		return rollout.Settings{}, nil, err
 	}
 	s.Fail = func(_ *rollout.Option, _ int, err error) error {
 		return configErr("%s: %v", describe(fc), err)
 	}
-	_, o, err := rollout.Read(s)
-	if err != nil {
-		return nil, err
-	}
-	return o, nil
+	return rollout.Read(s)
 }
 
 func optionLayer(fc *yaml.RNode) (*rollout.Layer, error) {

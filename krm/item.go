@@ -15,6 +15,7 @@ import (
 
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
+	"github.com/psafix/psafix/rollout"
 )
 
 // function is one run over the items of a ResourceList.
@@ -25,8 +26,11 @@ type function struct {
 	// messages go to stderr: one line per error result.
 	messages []string
 	// violations are the errors left at the target level; failures the items psafix could
-	// not process.
-	violations, failures int
+	// not process; accepted the violations accepted on their object (psafix.dev/accept),
+	// exempted those on an object exempt from the fixer that answers them.
+	violations, failures, accepted, exempted int
+	// failOn says which violations fail the function (rollout.FailOn*; "" is violations).
+	failOn string
 }
 
 // itemInfo is what results say about an item: the resource and the file it came from.
@@ -123,6 +127,7 @@ func (f *function) item(rl *framework.ResourceList, i int) *yaml.RNode {
 		} else {
 			out = n
 			f.fixResults(rl, it, res.Changes)
+			f.riskyMessages(it, res.Changes)
 		}
 	}
 	for _, n := range notes {
@@ -139,7 +144,22 @@ func (f *function) item(rl *framework.ResourceList, i int) *yaml.RNode {
 	for _, r := range remaining {
 		reported[r.Object+"\x00"+r.Container+"\x00"+string(r.Check)] = true
 		f.violations++
-		f.add(rl, it, framework.Error, reportMessage(r), r.Field, tags(string(r.Check), r.Fixer, string(f.opts.Level)))
+		// failOn decides which violations fail the build: those are errors, the others
+		// warnings (the exit code follows the results).
+		exempt := false
+		switch {
+		case r.Accepted != "":
+			f.accepted++
+			exempt = true
+		case exemptFrom(res.Pods, r):
+			f.exempted++
+			exempt = true
+		}
+		sev := framework.Error
+		if f.failOn == rollout.FailOnNever || (f.failOn == rollout.FailOnUnexempted && exempt) {
+			sev = framework.Warning
+		}
+		f.add(rl, it, sev, reportMessage(r), r.Field, tags(string(r.Check), r.Fixer, string(f.opts.Level)))
 		f.messages = append(f.messages, "psafix: "+f.stderrLine(it, r))
 	}
 	// What the target level allows but restricted does not: warnings.
@@ -188,10 +208,42 @@ func tags(check, fixer, level string) map[string]string {
 	return t
 }
 
+// exemptFrom reports whether a violation is on an object exempt from the fixer that
+// answers it (or from every fixer).
+func exemptFrom(pods []fixers.PodSummary, r fixers.Report) bool {
+	for _, p := range pods {
+		if p.Object == r.Object && p.Exempt != nil && (len(p.Exempt.Fixers) == 0 || (r.Fixer != "" && p.Exempt.Covers(r.Fixer))) {
+			return true
+		}
+	}
+	return false
+}
+
+// riskyMessages are the stderr lines for the risky edits of an item: kustomize drops info
+// results, and an edit whose safety depends on the image must not go unseen.
+func (f *function) riskyMessages(it *itemInfo, changes []*fixers.Change) {
+	for _, c := range changes {
+		if !c.Risky {
+			continue
+		}
+		msg := fmt.Sprintf("psafix: %s: risky edit by %s: %s", it.where, c.Fixer, c.Field)
+		if c.New != "" {
+			msg += " = " + c.New
+		}
+		if c.Assumption != "" {
+			msg += " (assumes " + c.Assumption + ")"
+		}
+		f.messages = append(f.messages, msg)
+	}
+}
+
 func (f *function) summary() string {
 	var parts []string
 	if f.violations > 0 {
 		parts = append(parts, fmt.Sprintf("%s at %s", count(f.violations, "violation remains", "violations remain"), f.opts.Level))
+		if f.accepted > 0 {
+			parts[len(parts)-1] += fmt.Sprintf(" (%d accepted)", f.accepted)
+		}
 	}
 	if f.failures > 0 {
 		parts = append(parts, count(f.failures, "item", "items")+" could not be processed")

@@ -21,9 +21,11 @@ import (
 	"k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	kykio "sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/rollout"
 )
 
 // Exit codes.
@@ -190,14 +192,16 @@ func Run(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	rl := &framework.ResourceList{Items: items, FunctionConfig: rw.FunctionConfig}
 
 	var messages []string
-	opts, err := Options(rl.FunctionConfig)
+	settings, opts, err := Settings(rl.FunctionConfig)
 	if err != nil {
 		// Nothing is fixed with options psafix cannot read: the items pass through as they
 		// came, with the reason as the only result.
 		rl.Results = append(rl.Results, &framework.Result{Severity: framework.Error, Message: err.Error()})
 		messages = append(messages, "psafix: "+err.Error())
 	} else {
+		namespaceTargets(rl.Items, opts)
 		f := newFunction(opts)
+		f.failOn = settings.FailOn
 		for i := range rl.Items {
 			rl.Items[i] = f.item(rl, i)
 		}
@@ -229,6 +233,32 @@ func Run(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintln(stderr, m)
 	}
 	return rl.Results.ExitCode()
+}
+
+// namespaceTargets reads the Namespace objects of the ResourceList: their
+// pod-security.kubernetes.io/enforce labels set the level and version of their namespaces'
+// workloads, over the functionConfig's level and version, as a namespace's labels win over
+// .psafix.yaml's defaults on the command line; a privileged namespace is left alone.
+func namespaceTargets(items []*yaml.RNode, opts *fixers.Options) {
+	ro := rollout.NewTargets(nil, false, false)
+	ro.Base = fixers.Target{Level: opts.Level, Version: opts.Version, From: "functionConfig"}
+	for i, item := range items {
+		if item.GetKind() != "Namespace" {
+			continue
+		}
+		text, err := item.String()
+		if err != nil {
+			continue
+		}
+		name := fmt.Sprintf("items[%d]", i)
+		if path, _, _ := kioutil.GetFileAnnotations(item); path != "" {
+			name = path
+		}
+		ro.Add(rollout.ScanNamespaces(name, []byte(text)))
+	}
+	if ro.Active() {
+		opts.TargetFor = ro.TargetFor
+	}
 }
 
 // resultsNode appends results to those the ResourceList came with (an earlier function's),

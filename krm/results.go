@@ -200,7 +200,9 @@ func reportMessage(r fixers.Report) string {
 		fmt.Fprintf(&b, "[%s] ", r.Check)
 	}
 	b.WriteString(r.Message)
-	if r.Hint != "" {
+	if r.Accepted != "" {
+		fmt.Fprintf(&b, " (accepted: %s)", r.Accepted)
+	} else if r.Hint != "" {
 		fmt.Fprintf(&b, " (%s)", r.Hint)
 	}
 	return b.String()

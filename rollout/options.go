@@ -18,7 +18,16 @@ type Settings struct {
 	ResolveImages string
 	// ClusterVersion is the cluster's Kubernetes version (v1.N): what latest means there.
 	ClusterVersion string
+	// FailOn says which remaining violations fail a run: violations, unexempted or never.
+	FailOn string
 }
+
+// The values of failOn (--fail-on).
+const (
+	FailOnViolations = "violations"
+	FailOnUnexempted = "unexempted"
+	FailOnNever      = "never"
+)
 
 // Kind is the shape of an option's value.
 type Kind int
@@ -60,6 +69,8 @@ type Option struct {
 	Check func(Value) error
 	// NotInFunction: the KRM function does not read it (its functionConfig rejects it).
 	NotInFunction bool
+	// OwnFlag: the command line registers the flag itself, on the commands it applies to.
+	OwnFlag bool
 }
 
 // Options is every option psafix reads. To add one: add its field to Settings (or to
@@ -98,6 +109,16 @@ var Options = []Option{
 	{Key: "resolveImages", Flag: "resolve-images", Kind: Bool, NotInFunction: true,
 		Usage: "read the users of images not yet in .psafix-images.yaml from their registries into it (every run reads it offline; docs/images.md)",
 		Field: func(s *Settings) any { return &s.ResolveImages }},
+	{Key: "failOn", Flag: "fail-on", OwnFlag: true,
+		Usage: "which remaining violations fail the run: violations (any), unexempted (not accepted with the psafix.dev/accept annotation, nor on an object exempt from the fixer that answers it), or never",
+		Field: func(s *Settings) any { return &s.FailOn },
+		Check: func(v Value) error {
+			switch v.Str {
+			case "", FailOnViolations, FailOnUnexempted, FailOnNever:
+				return nil
+			}
+			return fmt.Errorf("failOn must be violations, unexempted or never, not %q", v.Str)
+		}},
 	{Key: "clusterVersion", Flag: "cluster-version", NotInFunction: true,
 		Usage: "the cluster's Kubernetes version, v1.N: the default of --version and of the version labels pin (PSA on the cluster reads latest, and any newer version, as its own)",
 		Field: func(s *Settings) any { return &s.ClusterVersion },
@@ -274,4 +295,14 @@ func SplitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// OptionByKey returns the option named key in .psafix.yaml, or nil.
+func OptionByKey(key string) *Option {
+	for i := range Options {
+		if Options[i].Key == key {
+			return &Options[i]
+		}
+	}
+	return nil
 }

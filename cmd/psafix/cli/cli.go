@@ -193,6 +193,7 @@ func (f *flags) common(fl *pflag.FlagSet) {
 	// The options that .psafix.yaml and the KRM function's config set too: rollout.Options.
 	for _, o := range rollout.Options {
 		switch {
+		case o.OwnFlag:
 		case o.Kind == rollout.Bool:
 			fl.Bool(o.Flag, o.Default == "true", o.Usage)
 		case o.Kind == rollout.List && o.Repeat:
@@ -251,17 +252,11 @@ func newCheckCmd(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Co
 	return cmd
 }
 
-// The values of --fail-on.
-const (
-	failOnViolations = "violations"
-	failOnUnexempted = "unexempted"
-	failOnNever      = "never"
-)
-
 // failOnFlag registers --fail-on, for the commands whose exit code says whether violations
 // remain.
 func (f *flags) failOnFlag(fl *pflag.FlagSet) {
-	fl.StringVar(&f.failOn, "fail-on", failOnViolations, "which remaining violations make the exit code 1: violations (any), unexempted (not accepted with the psafix.dev/accept annotation, nor on an object exempt from the fixer that answers it), or never")
+	o := rollout.OptionByKey("failOn")
+	fl.StringVar(&f.failOn, o.Flag, rollout.FailOnViolations, o.Usage+" (default: defaults.failOn in "+rollout.ConfigName+", else violations)")
 }
 
 // layer is the options given on the command line (rollout.Options), to read over the
@@ -305,7 +300,7 @@ func (f *flags) options() (*fixers.Options, error) {
 		return nil, fmt.Errorf("--format must be text, json, sarif or github, not %q", f.format)
 	}
 	switch f.failOn {
-	case "", failOnViolations, failOnUnexempted, failOnNever:
+	case "", rollout.FailOnViolations, rollout.FailOnUnexempted, rollout.FailOnNever:
 	default:
 		return nil, fmt.Errorf("--fail-on must be violations, unexempted or never, not %q", f.failOn)
 	}

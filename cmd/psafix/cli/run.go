@@ -119,10 +119,10 @@ func (r *run) main(args []string) (int, error) {
 // failing counts the remaining violations that fail the run, by --fail-on.
 func (r *run) failing() int {
 	t := r.tally
-	switch r.flags.failOn {
-	case failOnNever:
+	switch r.settings.FailOn {
+	case rollout.FailOnNever:
 		return 0
-	case failOnUnexempted:
+	case rollout.FailOnUnexempted:
 		return t.Remaining - t.Accepted - t.Exempted
 	}
 	return t.Remaining
