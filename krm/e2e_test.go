@@ -222,8 +222,14 @@ func TestKustomizeEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("kustomize build: %v\n%s", err, stderr)
 		}
-		if stderr != "" {
-			t.Errorf("stderr should be empty on success, is:\n%s", stderr)
+		// On success, standard error carries only the notes (kustomize drops info results).
+		for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+			if l != "" && !strings.Contains(l, ": note: ") {
+				t.Errorf("stderr should hold only notes on success, has:\n%s", l)
+			}
+		}
+		if !strings.Contains(stderr, "readOnlyRootFilesystem: true set") {
+			t.Errorf("the risky read-only root edits should be told on stderr:\n%s", stderr)
 		}
 		got := parseStream(t, out)
 		n, fails := checkLevel(t, got, api.LevelRestricted)

@@ -139,6 +139,9 @@ func (f *function) item(rl *framework.ResourceList, i int) *yaml.RNode {
 			msg = n.Object + " " + msg
 		}
 		f.add(rl, it, framework.Info, msg, n.Field, tags("", n.Fixer, ""))
+		// kustomize drops info results: a note (a risky edit declined or made, an
+		// exemption, a removed capability) goes to standard error too, as on the command line.
+		f.messages = append(f.messages, "psafix: "+it.where+": note: "+msg)
 	}
 	reported := map[string]bool{}
 	for _, r := range remaining {
@@ -219,8 +222,8 @@ func exemptFrom(pods []fixers.PodSummary, r fixers.Report) bool {
 	return false
 }
 
-// riskyMessages are the stderr lines for the risky edits of an item: kustomize drops info
-// results, and an edit whose safety depends on the image must not go unseen.
+// riskyMessages are the stderr lines for the risky edits of an item (Change.Risky): kustomize
+// drops info results, and an edit whose safety depends on the image must not go unseen.
 func (f *function) riskyMessages(it *itemInfo, changes []*fixers.Change) {
 	for _, c := range changes {
 		if !c.Risky {
