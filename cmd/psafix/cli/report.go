@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -403,8 +404,44 @@ func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
+// writeChart opens the markdown report with a Mermaid bar chart (GitHub renders Mermaid in
+// pull requests, issues and wikis): per namespace, its workloads, and those passing
+// restricted after psafix --write and today. The bars overlap, drawn in that order, so the
+// gap between two is what is left to do. The JSON report has the same figures (workloads,
+// passingBefore.restricted, passingAfter.restricted).
+func (sv *survey) writeChart(w io.Writer) {
+	var names, total, after, before []string
+	most := 0
+	for _, ns := range sv.list {
+		if len(ns.Pods) == 0 {
+			continue
+		}
+		names = append(names, strconv.Quote(displayName(ns)))
+		total = append(total, strconv.Itoa(len(ns.Pods)))
+		after = append(after, strconv.Itoa(ns.After[api.LevelRestricted]))
+		before = append(before, strconv.Itoa(ns.Before[api.LevelRestricted]))
+		most = max(most, len(ns.Pods))
+	}
+	if len(names) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "```mermaid")
+	fmt.Fprintln(w, "xychart-beta")
+	fmt.Fprintln(w, `    title "Workloads passing restricted: today, after psafix --write, of all"`)
+	fmt.Fprintf(w, "    x-axis [%s]\n", strings.Join(names, ", "))
+	fmt.Fprintf(w, "    y-axis \"workloads\" 0 --> %d\n", most)
+	fmt.Fprintf(w, "    bar [%s]\n", strings.Join(total, ", "))
+	fmt.Fprintf(w, "    bar [%s]\n", strings.Join(after, ", "))
+	fmt.Fprintf(w, "    bar [%s]\n", strings.Join(before, ", "))
+	fmt.Fprintln(w, "```")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Bars per namespace, back to front: its workloads, those passing restricted after `psafix --write`, those passing today.")
+	fmt.Fprintln(w)
+}
+
 func (sv *survey) writeMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "# psafix report\n\n%s, %s; %s.\n\n", plural(len(sv.list), "namespace", "namespaces"), plural(sv.workloads, "workload", "workloads"), mdEscape(sv.header()))
+	sv.writeChart(w)
 	fmt.Fprintln(w, "| Namespace | Workloads | Privileged | Baseline | Restricted | Target | Enforce now | Recommended enforce |")
 	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | --- | --- | --- |")
 	for _, ns := range sv.list {
