@@ -3,6 +3,7 @@ package krm
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -36,63 +37,102 @@ func Options(fc *yaml.RNode) (*fixers.Options, error) {
 
 // Settings reads a functionConfig as Options does, with the settings as written (failOn).
 func Settings(fc *yaml.RNode) (rollout.Settings, *fixers.Options, error) {
-	s, err := optionLayer(fc)
+	s, o, _, err := readConfig(fc)
+	return s, o, err
+}
+
+// inlineKeys are the keys of a PSAFix's spec that hold what .psafix.yaml holds beside its
+// defaults, inline (a function has no files to name): exemptions, images, admissionConfig.
+var inlineKeys = []string{"exemptions", "images", "admissionConfig"}
+
+// readConfig reads a functionConfig: the settings, the fixers' options with the spec's
+// exemptions and images, and its admission config (nil when none).
+func readConfig(fc *yaml.RNode) (rollout.Settings, *fixers.Options, *rollout.AdmissionConfig, error) {
+	s, in, err := optionLayer(fc)
 	if err != nil {
-		return rollout.Settings{}, nil, err
+		return rollout.Settings{}, nil, nil, err
 	}
 	s.Fail = func(_ *rollout.Option, _ int, err error) error {
 		return configErr("%s: %v", describe(fc), err)
 	}
-	return rollout.Read(s)
+	settings, opts, err := rollout.Read(s)
+	if err != nil {
+		return settings, nil, nil, err
+	}
+	if len(in) == 0 {
+		return settings, opts, nil, nil
+	}
+	where := describe(fc)
+	policy, err := rollout.InlinePolicy(where, in["exemptions"], in["images"])
+	if err != nil {
+		return settings, nil, nil, configErr("%v", err)
+	}
+	if in["exemptions"] != nil {
+		opts.ExemptionFor = policy.ExemptionFor
+	}
+	opts.Images = append(policy.Images, opts.Images...)
+	var admission *rollout.AdmissionConfig
+	if n := in["admissionConfig"]; n != nil && !kio.IsNull(n) {
+		if admission, err = rollout.InlineAdmissionConfig(where+": spec.admissionConfig", n); err != nil {
+			return settings, nil, nil, configErr("%v", err)
+		}
+	}
+	return settings, opts, admission, nil
 }
 
-func optionLayer(fc *yaml.RNode) (*rollout.Layer, error) {
+func optionLayer(fc *yaml.RNode) (*rollout.Layer, map[string]*yaml.Node, error) {
 	s := rollout.NewLayer(nil)
 	if fc == nil || fc.YNode() == nil || kio.IsNull(fc.YNode()) {
-		return s, nil
+		return s, nil, nil
 	}
 	root := kio.Resolve(fc.YNode())
 	if root.Kind != yaml.MappingNode {
-		return s, configErr("it must be a mapping (a PSAFix or a ConfigMap), not %s", kindName(root))
+		return s, nil, configErr("it must be a mapping (a PSAFix or a ConfigMap), not %s", kindName(root))
 	}
 	apiVersion, kind := scalar(root, "apiVersion"), scalar(root, "kind")
 	switch {
 	case kind == Kind:
 		if apiVersion != APIVersion {
-			return s, configErr("%s: apiVersion must be %s, not %q", describe(fc), APIVersion, apiVersion)
+			return s, nil, configErr("%s: apiVersion must be %s, not %q", describe(fc), APIVersion, apiVersion)
 		}
 		return typedOptions(fc, root)
 	case kind == "ConfigMap" && (apiVersion == "v1" || apiVersion == ""):
-		return configMapOptions(fc, root)
+		l, err := configMapOptions(fc, root)
+		return l, nil, err
 	case kind == "" && apiVersion == "" && len(root.Content) == 0:
-		return s, nil // "functionConfig: {}"
+		return s, nil, nil // "functionConfig: {}"
 	}
-	return s, configErr("its kind must be %s (apiVersion: %s) or ConfigMap (apiVersion: v1), not %s %s", Kind, APIVersion, orNone(apiVersion), orNone(kind))
+	return s, nil, configErr("its kind must be %s (apiVersion: %s) or ConfigMap (apiVersion: v1), not %s %s", Kind, APIVersion, orNone(apiVersion), orNone(kind))
 }
 
-func typedOptions(fc *yaml.RNode, root *yaml.Node) (*rollout.Layer, error) {
+func typedOptions(fc *yaml.RNode, root *yaml.Node) (*rollout.Layer, map[string]*yaml.Node, error) {
 	s := rollout.NewLayer(nil)
+	inline := map[string]*yaml.Node{}
 	where := describe(fc)
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		switch k := root.Content[i].Value; k {
 		case "apiVersion", "kind", "metadata", "spec":
 		default:
-			return s, configErr("%s: unknown field %q at the top level; the options go under spec (%s)", where, k, strings.Join(rollout.FunctionKeys(false), ", "))
+			return s, nil, configErr("%s: unknown field %q at the top level; the options go under spec (%s)", where, k, strings.Join(rollout.FunctionKeys(false), ", "))
 		}
 	}
 	_, spec := kio.Lookup(root, "spec")
 	if spec == nil || kio.IsNull(spec) {
-		return s, nil
+		return s, nil, nil
 	}
 	if spec.Kind != yaml.MappingNode {
-		return s, configErr("%s: spec must be a mapping, not %s", where, kindName(spec))
+		return s, nil, configErr("%s: spec must be a mapping, not %s", where, kindName(spec))
 	}
 	for i := 0; i+1 < len(spec.Content); i += 2 {
 		key, v := spec.Content[i].Value, kio.Resolve(spec.Content[i+1])
 		field := "spec." + key
+		if slices.Contains(inlineKeys, key) {
+			inline[key] = v
+			continue
+		}
 		o := rollout.FunctionOption(key, false)
 		if o == nil {
-			return s, configErr("%s: unknown field %s%s; PSAFix's spec has %s", where, field, didYouMean(key, rollout.FunctionKeys(false)), strings.Join(rollout.FunctionKeys(false), ", "))
+			return s, nil, configErr("%s: unknown field %s%s; PSAFix's spec has %s", where, field, didYouMean(key, rollout.FunctionKeys(false)), strings.Join(append(rollout.FunctionKeys(false), inlineKeys...), ", "))
 		}
 		var val rollout.Value
 		var err error
@@ -102,13 +142,13 @@ func typedOptions(fc *yaml.RNode, root *yaml.Node) (*rollout.Layer, error) {
 			val.Str, err = str(v, field)
 		}
 		if err != nil {
-			return s, configErr("%s: %v", where, err)
+			return s, nil, configErr("%s: %v", where, err)
 		}
 		if !kio.IsNull(v) {
 			s.Set(key, val)
 		}
 	}
-	return s, nil
+	return s, inline, nil
 }
 
 func configMapOptions(fc *yaml.RNode, root *yaml.Node) (*rollout.Layer, error) {

@@ -192,14 +192,19 @@ func Run(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	rl := &framework.ResourceList{Items: items, FunctionConfig: rw.FunctionConfig}
 
 	var messages []string
-	settings, opts, err := Settings(rl.FunctionConfig)
+	settings, opts, admission, err := readConfig(rl.FunctionConfig)
 	if err != nil {
 		// Nothing is fixed with options psafix cannot read: the items pass through as they
 		// came, with the reason as the only result.
 		rl.Results = append(rl.Results, &framework.Result{Severity: framework.Error, Message: err.Error()})
 		messages = append(messages, "psafix: "+err.Error())
 	} else {
-		namespaceTargets(rl.Items, opts)
+		if admission != nil {
+			for _, w := range admission.Warnings() {
+				messages = append(messages, "psafix: "+w)
+			}
+		}
+		namespaceTargets(rl.Items, opts, admission)
 		f := newFunction(opts)
 		f.failOn = settings.FailOn
 		for i := range rl.Items {
@@ -238,10 +243,16 @@ func Run(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 // namespaceTargets reads the Namespace objects of the ResourceList: their
 // pod-security.kubernetes.io/enforce labels set the level and version of their namespaces'
 // workloads, over the functionConfig's level and version, as a namespace's labels win over
-// .psafix.yaml's defaults on the command line; a privileged namespace is left alone.
-func namespaceTargets(items []*yaml.RNode, opts *fixers.Options) {
+// .psafix.yaml's defaults on the command line; a privileged namespace is left alone. An
+// admission config (spec.admissionConfig) comes between the labels and the functionConfig's
+// level, and its exempt namespaces and runtime classes are left alone.
+func namespaceTargets(items []*yaml.RNode, opts *fixers.Options, admission *rollout.AdmissionConfig) {
 	ro := rollout.NewTargets(nil, false, false)
 	ro.Base = fixers.Target{Level: opts.Level, Version: opts.Version, From: "functionConfig"}
+	if admission != nil {
+		ro.Admission = admission
+		opts.ExemptRuntimeClass = ro.ExemptRuntimeClass
+	}
 	for i, item := range items {
 		if item.GetKind() != "Namespace" {
 			continue

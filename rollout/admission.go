@@ -104,7 +104,27 @@ func ParseAdmissionConfig(p string, data []byte, depth int) (*AdmissionConfig, e
 		kind, apiVersion, strings.Join(admissionConfigAPIs, ", "), strings.Join(podSecurityAPIs, ", "))
 }
 
-// podSecurityPlugin finds the PodSecurity plugin of an AdmissionConfiguration.
+// InlineAdmissionConfig reads an admission config written inline (a KRM function's
+// PSAFix spec.admissionConfig): an AdmissionConfiguration whose PodSecurity plugin carries
+// its configuration, or a PodSecurityConfiguration; where names it in errors.
+func InlineAdmissionConfig(where string, n *yaml.Node) (*AdmissionConfig, error) {
+	root := kio.Resolve(n)
+	if root.Kind != yaml.MappingNode {
+		return nil, admissionError(where, root.Line, "admissionConfig must be an AdmissionConfiguration or a PodSecurityConfiguration object")
+	}
+	apiVersion, kind := scalarAt(root, "apiVersion"), scalarAt(root, "kind")
+	switch {
+	case kind == "AdmissionConfiguration" && slices.Contains(admissionConfigAPIs, apiVersion):
+		return podSecurityPlugin(where, root, -1)
+	case kind == "PodSecurityConfiguration" && slices.Contains(podSecurityAPIs, apiVersion):
+		return podSecurityConfig(where, root)
+	}
+	return nil, admissionError(where, root.Line, "kind %q, apiVersion %q: not an admission config (AdmissionConfiguration of %s, or PodSecurityConfiguration of %s)",
+		kind, apiVersion, strings.Join(admissionConfigAPIs, ", "), strings.Join(podSecurityAPIs, ", "))
+}
+
+// podSecurityPlugin finds the PodSecurity plugin of an AdmissionConfiguration; depth -1
+// is an inline configuration, which cannot name a file.
 func podSecurityPlugin(p string, root *yaml.Node, depth int) (*AdmissionConfig, error) {
 	plugins := nodeAt(root, "plugins")
 	if plugins == nil || plugins.Kind != yaml.SequenceNode {
@@ -122,6 +142,9 @@ func podSecurityPlugin(p string, root *yaml.Node, depth int) (*AdmissionConfig, 
 			return podSecurityConfig(p, c)
 		}
 		if ref := scalarAt(pl, "path"); ref != "" {
+			if depth < 0 {
+				return nil, admissionError(p, pl.Line, "an inline admission config carries the PodSecurity plugin's configuration, not a path")
+			}
 			if depth > 0 {
 				return nil, admissionError(p, pl.Line, "the PodSecurity plugin's path leads to another AdmissionConfiguration")
 			}

@@ -648,3 +648,44 @@ func errMsg(err error) string {
 	}
 	return err.Error()
 }
+
+// InlinePolicy reads exemptions and images written inline, in a KRM function's PSAFix spec,
+// with the schema and checks of .psafix.yaml's; where names the functionConfig in errors
+// and in the exemptions' sources. Either node may be nil.
+func InlinePolicy(where string, exemptions, images *yaml.Node) (*Config, error) {
+	c := &Config{Path: where, Defaults: NewLayer(nil)}
+	fail := func(n *yaml.Node, format string, args ...any) error {
+		msg := fmt.Sprintf(format, args...)
+		if n != nil && n.Line > 0 {
+			return fmt.Errorf("%s, line %d: %s", where, n.Line, msg)
+		}
+		return fmt.Errorf("%s: %s", where, msg)
+	}
+	if exemptions != nil && !kio.IsNull(exemptions) {
+		items, err := seqField(exemptions, "spec.exemptions", fail)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			x, err := parseExemption(it, fail)
+			if err != nil {
+				return nil, err
+			}
+			c.exemptions = append(c.exemptions, x)
+		}
+	}
+	if images != nil && !kio.IsNull(images) {
+		items, err := seqField(images, "spec.images", fail)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			img, err := parseImage(where, it, fail)
+			if err != nil {
+				return nil, err
+			}
+			c.Images = append(c.Images, img)
+		}
+	}
+	return c, nil
+}
