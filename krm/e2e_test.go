@@ -228,7 +228,7 @@ func TestKustomizeEndToEnd(t *testing.T) {
 				t.Errorf("stderr should hold only notes on success, has:\n%s", l)
 			}
 		}
-		if !strings.Contains(stderr, "readOnlyRootFilesystem: true set") {
+		if !strings.Contains(stderr, "risky edit: securityContext.readOnlyRootFilesystem: true") {
 			t.Errorf("the risky read-only root edits should be told on stderr:\n%s", stderr)
 		}
 		got := parseStream(t, out)

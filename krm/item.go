@@ -127,7 +127,6 @@ func (f *function) item(rl *framework.ResourceList, i int) *yaml.RNode {
 		} else {
 			out = n
 			f.fixResults(rl, it, res.Changes)
-			f.riskyMessages(it, res.Changes)
 		}
 	}
 	for _, n := range notes {
@@ -220,24 +219,6 @@ func exemptFrom(pods []fixers.PodSummary, r fixers.Report) bool {
 		}
 	}
 	return false
-}
-
-// riskyMessages are the stderr lines for the risky edits of an item (Change.Risky): kustomize
-// drops info results, and an edit whose safety depends on the image must not go unseen.
-func (f *function) riskyMessages(it *itemInfo, changes []*fixers.Change) {
-	for _, c := range changes {
-		if !c.Risky {
-			continue
-		}
-		msg := fmt.Sprintf("psafix: %s: risky edit by %s: %s", it.where, c.Fixer, c.Field)
-		if c.New != "" {
-			msg += " = " + c.New
-		}
-		if c.Assumption != "" {
-			msg += " (assumes " + c.Assumption + ")"
-		}
-		f.messages = append(f.messages, msg)
-	}
 }
 
 func (f *function) summary() string {
