@@ -16,6 +16,7 @@ import (
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
 	"github.com/psafix/psafix/krm"
+	"github.com/psafix/psafix/overlay"
 	"github.com/psafix/psafix/rollout"
 )
 
@@ -48,6 +49,8 @@ type input struct {
 	err   error // a walk error to report in order
 	// chart marks a Helm chart's folder: rendered and checked as a whole (package chart).
 	chart bool
+	// overlay marks a kustomization given to check: built and checked as a whole.
+	overlay bool
 	// walked: found in a folder, so read only if it is a regular file; note: skipped, with
 	// this note (a FIFO met in a walk).
 	walked bool
@@ -207,6 +210,9 @@ func (r *run) collect(args []string) ([]input, error) {
 			// A file or folder inside a chart (as pre-commit passes them) stands for the chart.
 			addChart(root)
 			continue
+		}
+		if r.check && st.IsDir() && overlay.File(a) != "" {
+			out = append(out, input{path: a, overlay: true})
 		}
 		if !st.IsDir() {
 			// Named on the command line: a pipe or a device is read too (psafix <(helm
@@ -464,6 +470,9 @@ func (r *run) work(engine *fixers.Engine, in input) (o *outcome) {
 	testHook(in.path)
 	if in.chart {
 		return r.workChart(engine, in)
+	}
+	if in.overlay {
+		return r.workOverlay(engine, in)
 	}
 	res, snap := r.fix(engine, in)
 	o = &outcome{Result: res, snap: snap}

@@ -81,7 +81,7 @@ func markPatches(inputs []input) {
 			continue
 		}
 		if k := f.PatchOf(in.path); k != "" {
-			inputs[i].note = fmt.Sprintf("a kustomize patch (named in %s), not a whole workload: left alone; check the built overlay (kustomize build %s | psafix check -)", userPath(in.path, k), userPath(in.path, filepath.Dir(k)))
+			inputs[i].note = fmt.Sprintf("a kustomize patch (named in %s), not a whole workload: left alone; psafix check %s builds the overlay and checks it", userPath(in.path, k), userPath(in.path, filepath.Dir(k)))
 		}
 	}
 }
@@ -116,4 +116,53 @@ func (r *run) checkValuesFlag(inputs []input) error {
 		return usageError{fmt.Errorf("-f/--values needs exactly one Helm chart among the paths (found %d): run psafix once per chart", charts)}
 	}
 	return nil
+}
+
+// workOverlay builds a kustomization given to check in-process and checks every built
+// workload, each named with the file it came from (kustomize's origin annotation). An
+// overlay that cannot be built offline (a remote base) is a note: its files are checked one
+// by one all the same.
+func (r *run) workOverlay(engine *fixers.Engine, in input) *outcome {
+	kf := overlay.File(in.path)
+	built, err := overlay.Build(in.path)
+	if err != nil {
+		return &outcome{Result: &fixers.Result{Path: kf, Err: &fixers.FileError{Path: kf, Skip: true, Msg: "not built: " + err.Error()}}, rendered: true}
+	}
+	fr := engine.FixFile(kf, built)
+	origins := map[string]string{}
+	src := kio.NewSource(built)
+	for i, seg := range kio.Split(src.Data) {
+		d, err := kio.ParseDocument(src, seg, i)
+		if err != nil {
+			continue
+		}
+		for _, w := range kio.FindWorkloads(d) {
+			ann := map[string]string{}
+			if _, meta := kio.Lookup(w.Object, "metadata"); meta != nil {
+				if _, a := kio.Lookup(meta, "annotations"); a != nil {
+					for j := 0; j+1 < len(a.Content); j += 2 {
+						ann[a.Content[j].Value] = a.Content[j+1].Value
+					}
+				}
+			}
+			if o := overlay.Origin(ann); o != "" {
+				origins[w.ID()] = userPath(in.path, filepath.Join(filepath.Dir(kf), o))
+			}
+		}
+	}
+	name := func(rs []fixers.Report) {
+		for i := range rs {
+			rs[i].Line, rs[i].Column = 1, 0
+			if o := origins[rs[i].Object]; o != "" {
+				rs[i].Object += " (built, from " + o + ")"
+			} else {
+				rs[i].Object += " (built)"
+			}
+		}
+	}
+	name(fr.Before)
+	name(fr.Remaining)
+	name(fr.Notes)
+	fr.New, fr.Edits = nil, nil
+	return &outcome{Result: fr, rendered: true}
 }

@@ -188,3 +188,32 @@ func TestValuesFlag(t *testing.T) {
 		t.Errorf("securityContext written into values.yaml, not prod.yaml:\n%s", out)
 	}
 }
+
+// TestCheckOverlay: psafix check OVERLAY builds it in-process and reports the built
+// workload with its origin; once the base is fixed (the patch left alone), the built
+// overlay passes.
+func TestCheckOverlay(t *testing.T) {
+	tmp, _ := copyTree(t, filepath.Join("..", "..", "..", "fixtures", "overlays", "base-inside", "tree"))
+	t.Chdir(tmp)
+	out, report, code := runCLIArgs(t, "check", "overlays/prod")
+	if code != ExitFindings || !strings.Contains(out, "Deployment/web (built, from base/deployment.yaml)") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, report)
+	}
+	patch, _ := os.ReadFile("overlays/prod/patch.yaml")
+	if _, report, code := runCLIArgs(t, "--write", "base", "overlays"); code == ExitError {
+		t.Fatalf("--write: exit %d\n%s", code, report)
+	}
+	if after, _ := os.ReadFile("overlays/prod/patch.yaml"); string(after) != string(patch) {
+		t.Errorf("the patch changed:\n%s", after)
+	}
+	base, _ := os.ReadFile("base/deployment.yaml")
+	for _, kept := range []string{"runAsUser: 1000 # the image's user", "readOnlyRootFilesystem: false # writes to /var/cache"} {
+		if !strings.Contains(string(base), kept) {
+			t.Errorf("base lost %q:\n%s", kept, base)
+		}
+	}
+	out, report, code = runCLIArgs(t, "check", "overlays/prod")
+	if code != ExitOK {
+		t.Errorf("built overlay still fails: exit %d\n%s\n%s", code, out, report)
+	}
+}
