@@ -158,10 +158,7 @@ func (r *run) surveyArgs(args []string) (*survey, error) {
 		}
 	}
 	engine := fixers.NewEngine(r.opts)
-	process(inputs, r.flags.jobs, func(in input) *fixers.Result {
-		res, _ := r.fix(engine, in)
-		return res
-	}, nil, func(res *fixers.Result) {
+	one := func(res *fixers.Result) {
 		sv.files++
 		for _, b := range res.Bugs {
 			sv.fail(r.stderr, res.Path, b.Line, b.String())
@@ -199,6 +196,17 @@ func (r *run) surveyArgs(args []string) (*survey, error) {
 				}
 			}
 			get(p.Namespace).Add(ref)
+		}
+	}
+	process(inputs, r.flags.jobs, func(in input) []*fixers.Result {
+		if in.chart {
+			return r.surveyChart(engine, in)
+		}
+		res, _ := r.fix(engine, in)
+		return []*fixers.Result{res}
+	}, nil, func(rs []*fixers.Result) {
+		for _, res := range rs {
+			one(res)
 		}
 	})
 	for _, ns := range byName {

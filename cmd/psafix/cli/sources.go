@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+
+	"k8s.io/pod-security-admission/api"
 	"os"
 	"path/filepath"
 
@@ -165,4 +167,43 @@ func (r *run) workOverlay(engine *fixers.Engine, in input) *outcome {
 	name(fr.Notes)
 	fr.New, fr.Edits = nil, nil
 	return &outcome{Result: fr, rendered: true}
+}
+
+// surveyChart renders a chart for psafix report: one result per rendered template.
+func (r *run) surveyChart(engine *fixers.Engine, in input) []*fixers.Result {
+	res := chart.Check(in.path, r.chartOptions(), engine)
+	if res.Err != nil {
+		return []*fixers.Result{{Path: in.path, Err: &fixers.FileError{Path: in.path, Msg: res.Err.Error()}}}
+	}
+	// "After psafix --write" is what a fix at the source reaches (computed in memory,
+	// nothing written), not what an edit of the rendering would.
+	fx := chart.Fix(in.path, r.chartOptions(), engine)
+	after := map[string]fixers.PodSummary{}
+	if fx.Err == nil {
+		for _, fr := range fx.Rendered {
+			for _, p := range fr.Pods {
+				after[fr.Path+"\x00"+p.Object] = p
+			}
+		}
+	}
+	for _, fr := range res.Rendered {
+		for i, p := range fr.Pods {
+			p.After, p.Fixed = p.Before, false
+			if q, ok := after[fr.Path+"\x00"+p.Object]; ok {
+				p.After = q.Before
+				p.Fixed = !sameLevels(p.Before, q.Before)
+			}
+			fr.Pods[i] = p
+		}
+	}
+	return res.Rendered
+}
+
+func sameLevels(a, b map[api.Level]bool) bool {
+	for _, l := range []api.Level{api.LevelPrivileged, api.LevelBaseline, api.LevelRestricted} {
+		if a[l] != b[l] {
+			return false
+		}
+	}
+	return true
 }

@@ -217,3 +217,13 @@ func TestCheckOverlay(t *testing.T) {
 		t.Errorf("built overlay still fails: exit %d\n%s\n%s", code, out, report)
 	}
 }
+
+// TestReportChart: psafix report renders a chart; "after" is what a fix at the source
+// reaches.
+func TestReportChart(t *testing.T) {
+	dir := chartTree(t)
+	out, report, code := runCLIArgs(t, "report", filepath.Join(dir, "charts", "app"))
+	if code == ExitError || !strings.Contains(out, "0 -> 1") {
+		t.Errorf("exit %d\n%s\n%s", code, out, report)
+	}
+}
