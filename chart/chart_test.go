@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
 	"github.com/psafix/psafix/kio/kiotest"
@@ -128,5 +130,47 @@ spec:
 		if r := Check(dir, Options{}, engine); r.Err != nil || len(r.Rendered) != 20 {
 			b.Fatal(r.Err, len(r.Rendered))
 		}
+	}
+}
+
+// TestHelmCreateScaffold fixes the chart "helm create" writes (Helm's own scaffold code):
+// only values.yaml changes, its comments stay, the Deployment passes restricted once
+// rendered again, and a second run changes nothing. The scaffold's test pod (a literal
+// busybox container) is reported with the snippet to add, not edited.
+func TestHelmCreateScaffold(t *testing.T) {
+	dir, err := chartutil.Create("app", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// With a non-root image, as the issue asks: the official nginx image needs root.
+	vp := filepath.Join(dir, "values.yaml")
+	vals, _ := os.ReadFile(vp)
+	if !strings.Contains(string(vals), "repository: nginx\n") {
+		t.Fatalf("scaffold values changed:\n%s", vals)
+	}
+	os.WriteFile(vp, []byte(strings.Replace(string(vals), "repository: nginx\n", "repository: nginxinc/nginx-unprivileged\n", 1)), 0o644)
+	engine := fixers.NewEngine(fixers.DefaultOptions())
+	res := Fix(dir, Options{}, engine)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if len(res.Values) != 1 || filepath.Base(res.Values[0].Path) != "values.yaml" {
+		t.Fatalf("values edited: %v", res.Values)
+	}
+	v := res.Values[0]
+	for _, c := range kio.Comments(v.Old) {
+		if !strings.Contains(string(v.New), c) {
+			t.Errorf("comment lost: %s", c)
+		}
+	}
+	os.WriteFile(v.Path, v.New, 0o644)
+	after := Check(dir, Options{}, engine)
+	for _, fr := range after.Rendered {
+		if strings.HasSuffix(fr.Path, "deployment.yaml") && len(fr.Before) > 0 {
+			t.Errorf("the Deployment still fails: %v", fr.Before)
+		}
+	}
+	if again := Fix(dir, Options{}, engine); len(again.Values) > 0 {
+		t.Errorf("second run changes values.yaml")
 	}
 }
