@@ -473,7 +473,33 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 		ds.refused = true
 		return
 	}
-	ds.edits = edits
+	ds.edits = e.explain(res, ds, edits)
+}
+
+// explain adds, with Options.Explain, the assumption of each risky change of the document as
+// a trailing comment on the line it writes (see kio.Explain). A JSON document has no
+// comments: it gets one note saying so.
+func (e *Engine) explain(res *Result, ds *docState, edits []kio.Edit) []kio.Edit {
+	if !e.Opts.Explain {
+		return edits
+	}
+	var notes []kio.LineNote
+	for _, c := range ds.changes {
+		if c.Risky && c.Assumption != "" && c.Op != OpRemove {
+			notes = append(notes, kio.LineNote{Field: c.Field, Text: c.Assumption})
+		}
+	}
+	if len(notes) == 0 {
+		return edits
+	}
+	if ds.doc.JSON {
+		ds.editNotes = append(ds.editNotes, len(res.Notes))
+		res.Notes = append(res.Notes, Report{Path: res.Path, Line: ds.doc.Seg.Line, Column: 1, Object: "document", Note: true, Doc: ds.doc.Index,
+			Message: "--explain: JSON has no comments, so the assumptions of the risky edits are in these notes only"})
+		return edits
+	}
+	out, _ := kio.Explain(ds.doc.Src, ds.doc.Index, edits, notes)
+	return out
 }
 
 // DecodePod decodes a workload's pod template into the typed objects PSA checks.

@@ -80,6 +80,9 @@ type Options struct {
 	// RemoveCapabilities removes added capabilities the level forbids; otherwise they are
 	// kept and the pod cannot pass.
 	RemoveCapabilities bool
+	// Explain writes the assumption of each risky edit as a trailing comment on the line it
+	// changes ("# psafix: UID 65532, image user unknown"); JSON files get none.
+	Explain bool
 	// ReadOnlyRoot says which containers get a read-only root filesystem.
 	ReadOnlyRoot ReadOnlyRootMode
 }

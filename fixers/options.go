@@ -23,6 +23,9 @@ type OptionStrings struct {
 	// FixExplicitRoot and RemoveCapabilities turn those decisions into edits: "true",
 	// "false" or "" (false).
 	FixExplicitRoot, RemoveCapabilities string
+	// Explain writes each risky edit's assumption as a trailing comment: "true", "false"
+	// or "" (false).
+	Explain string
 }
 
 // ParseOptions validates options written as strings, with messages that say what is
@@ -81,7 +84,7 @@ func ParseOptions(s OptionStrings) (*Options, error) {
 		name string
 		s    string
 		to   *bool
-	}{{"fix-explicit-root", s.FixExplicitRoot, &o.FixExplicitRoot}, {"remove-capabilities", s.RemoveCapabilities, &o.RemoveCapabilities}} {
+	}{{"fix-explicit-root", s.FixExplicitRoot, &o.FixExplicitRoot}, {"remove-capabilities", s.RemoveCapabilities, &o.RemoveCapabilities}, {"explain", s.Explain, &o.Explain}} {
 		switch b.s {
 		case "", "false":
 		case "true":

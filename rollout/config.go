@@ -47,6 +47,7 @@ const (
 //	  readOnlyRoot: known # --read-only-root (known, all or off; docs/safety.md)
 //	  fixExplicitRoot: false                    # --fix-explicit-root
 //	  removeCapabilities: false                 # --remove-capabilities
+//	  explain: false                            # --explain
 //	exemptions:           # the first that matches an object wins
 //	  - namespace: kube-system            # every object of a namespace (globs allowed)
 //	    reason: managed by the cloud provider

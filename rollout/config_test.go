@@ -16,7 +16,7 @@ const configHead = "apiVersion: psafix.dev/v1alpha1\nkind: Config\n"
 func TestConfigErrors(t *testing.T) {
 	cases := []struct{ name, text, want string }{
 		{"unknown top field", configHead + "defualts: {}\n", `c.yaml:3: unknown field "defualts" in the top level (known: apiVersion, kind, defaults, exemptions, images, exclude, admissionConfig, namespaces)`},
-		{"unknown defaults field", configHead + "defaults:\n  level: baseline\n  colour: red\n", `c.yaml:5: unknown field "colour" in defaults (known: level, version, fixers, skip, runAsUser, writablePaths, readOnlyRoot, fixExplicitRoot, removeCapabilities, resolveImages, failOn, clusterVersion)`},
+		{"unknown defaults field", configHead + "defaults:\n  level: baseline\n  colour: red\n", `c.yaml:5: unknown field "colour" in defaults (known: level, version, fixers, skip, runAsUser, writablePaths, readOnlyRoot, fixExplicitRoot, removeCapabilities, explain, resolveImages, failOn, clusterVersion)`},
 		{"resolveImages not a bool", configHead + "defaults:\n  resolveImages: yes\n", `c.yaml:4: defaults.resolveImages must be true or false, not "yes"`},
 		{"bad level", configHead + "defaults:\n  level: strict\n", `c.yaml:4: defaults.level: level must be restricted or baseline, not "strict"`},
 		{"bad version", configHead + "defaults:\n  version: 1.30\n", `c.yaml:4: defaults.version: version must be latest or v1.N, not "1.30"`},

@@ -33,10 +33,11 @@ The options come from the functionConfig, either typed:
     readOnlyRoot: known      # or all, off
     fixExplicitRoot: false   # true changes runAsUser: 0 / runAsNonRoot: false
     removeCapabilities: false # true removes added capabilities the level forbids
+    explain: false           # true comments each risky edit's assumption
 
 or a ConfigMap with the same options under data, named like the flags (lists
 comma-separated): level, version, fixers, skip, run-as-user, writable-paths,
-read-only-root, fix-explicit-root, remove-capabilities. That is what
+read-only-root, fix-explicit-root, remove-capabilities, explain. That is what
 'kpt fn eval --exec psafix -- level=baseline skip=read-only-root' passes.
 
 Exit codes:
