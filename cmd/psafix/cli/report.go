@@ -59,7 +59,7 @@ func newReportCmd(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.C
 			if err != nil {
 				return usageError{err}
 			}
-			r := &run{opts: opts, flags: f, stdin: stdin, stdout: stdout, stderr: stderr}
+			r := &run{opts: opts, flags: f, survey: true, stdin: stdin, stdout: stdout, stderr: stderr}
 			sv, err := r.surveyArgs(args)
 			if err != nil {
 				*code = ExitError
@@ -201,6 +201,9 @@ func (r *run) surveyArgs(args []string) (*survey, error) {
 	process(inputs, r.flags.jobs, func(in input) []*fixers.Result {
 		if in.chart {
 			return r.surveyChart(engine, in)
+		}
+		if in.overlay {
+			return []*fixers.Result{r.workOverlay(engine, in).Result}
 		}
 		res, _ := r.fix(engine, in)
 		return []*fixers.Result{res}

@@ -32,6 +32,8 @@ type run struct {
 
 	// check reports the violations of the files as they are and changes nothing.
 	check bool
+	// survey is psafix report: nothing is written, an overlay is built and reported whole.
+	survey bool
 
 	tally             tally
 	all               collected
@@ -49,7 +51,7 @@ type input struct {
 	err   error // a walk error to report in order
 	// chart marks a Helm chart's folder: rendered and checked as a whole (package chart).
 	chart bool
-	// overlay marks a kustomization given to check: built and checked as a whole.
+	// overlay marks a kustomization given to check or report: built and checked as a whole.
 	overlay bool
 	// walked: found in a folder, so read only if it is a regular file; note: skipped, with
 	// this note (a FIFO met in a walk).
@@ -211,7 +213,7 @@ func (r *run) collect(args []string) ([]input, error) {
 			addChart(root)
 			continue
 		}
-		if r.check && st.IsDir() && overlay.File(a) != "" {
+		if (r.check || r.survey) && st.IsDir() && overlay.File(a) != "" {
 			out = append(out, input{path: a, overlay: true})
 		}
 		if !st.IsDir() {

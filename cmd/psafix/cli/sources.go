@@ -120,7 +120,7 @@ func (r *run) checkValuesFlag(inputs []input) error {
 	return nil
 }
 
-// workOverlay builds a kustomization given to check in-process and checks every built
+// workOverlay builds a kustomization given to check or report in-process and checks every built
 // workload, each named with the file it came from (kustomize's origin annotation). An
 // overlay that cannot be built offline (a remote base) is a note: its files are checked one
 // by one all the same.
@@ -165,6 +165,15 @@ func (r *run) workOverlay(engine *fixers.Engine, in input) *outcome {
 	name(fr.Before)
 	name(fr.Remaining)
 	name(fr.Notes)
+	for i := range fr.Pods {
+		// psafix report lists the built workload, named as check names it.
+		fr.Pods[i].Line = 1
+		if o := origins[fr.Pods[i].Object]; o != "" {
+			fr.Pods[i].Object += " (built, from " + o + ")"
+		} else {
+			fr.Pods[i].Object += " (built)"
+		}
+	}
 	fr.New, fr.Edits = nil, nil
 	return &outcome{Result: fr, rendered: true}
 }

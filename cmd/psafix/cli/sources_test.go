@@ -227,3 +227,22 @@ func TestReportChart(t *testing.T) {
 		t.Errorf("exit %d\n%s\n%s", code, out, report)
 	}
 }
+
+// TestReportOverlay: psafix report on an overlay builds it and reports the built workload
+// with its origin, not the patch (which is no whole workload).
+func TestReportOverlay(t *testing.T) {
+	tmp, _ := copyTree(t, filepath.Join("..", "..", "..", "fixtures", "overlays", "base-inside", "tree"))
+	t.Chdir(tmp)
+	out, report, code := runCLIArgs(t, "report", "--format", "json", "overlays/prod")
+	if code == ExitError {
+		t.Fatalf("exit %d\n%s\n%s", code, out, report)
+	}
+	for _, want := range []string{`"object": "Deployment/web (built, from base/deployment.yaml)"`, `"path": "overlays/prod/kustomization.yaml"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %s in\n%s\n%s", want, out, report)
+		}
+	}
+	if strings.Contains(out, "patch.yaml\"") || !strings.Contains(report, "1 workload in 1 namespace") {
+		t.Errorf("the patch was reported as a workload:\n%s\n%s", out, report)
+	}
+}
