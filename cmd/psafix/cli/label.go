@@ -92,12 +92,12 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 		}
 	}
 	failed := map[string]bool{}
-	for _, e := range sv.errs {
+	for _, e := range sv.Errors {
 		failed[e.Path] = true
 	}
-	errs := len(sv.errs)
+	errs := len(sv.Errors)
 	plans := map[string][]rollout.Label{}
-	for _, ns := range sv.list {
+	for _, ns := range sv.Namespaces {
 		labels, warnings := lf.Plan(ns)
 		plans[ns.Name] = labels
 		where := "psafix label: namespace " + ns.Name
@@ -121,7 +121,7 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 		}
 	}
 
-	if note := noClusterNote(sv.ro); note != "" && lf.Pin == "" && pinsNewest(plans) {
+	if note := noClusterNote(sv.Targets); note != "" && lf.Pin == "" && pinsNewest(plans) {
 		fmt.Fprintf(r.stderr, "psafix label: %s\n", note)
 	}
 
@@ -189,7 +189,7 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 		r.show(in.path, data, fixed, "")
 	}
 	missing := 0
-	for _, ns := range sv.list {
+	for _, ns := range sv.Namespaces {
 		if ns.Name != "" && ns.Manifest == nil && len(plans[ns.Name]) > 0 {
 			missing++
 		}
@@ -200,7 +200,7 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 	}
 	msg := fmt.Sprintf("psafix label: %s (%d %s), %s %s, %s without a manifest", plural(manifests, "Namespace manifest", "Namespace manifests"), changedManifests, verb,
 		plural(changedFiles, "file", "files"), verb, plural(missing, "namespace", "namespaces"))
-	if o := sv.outsideText(); o != "" {
+	if o := sv.OutsideText(); o != "" {
 		msg += "; " + o
 	}
 	if errs > 0 {

@@ -11,13 +11,13 @@ import (
 	"github.com/psafix/psafix/rollout"
 )
 
-func reportOf(t *testing.T, args ...string) reportJSON {
+func reportOf(t *testing.T, args ...string) rollout.ReportJSON {
 	t.Helper()
 	out, stderr, code := runCLIArgs(t, append([]string{"report", "--format=json"}, args...)...)
 	if code == ExitError && out == "" {
 		t.Fatalf("report failed:\n%s", stderr)
 	}
-	var rep reportJSON
+	var rep rollout.ReportJSON
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("report is not JSON: %v\n%s", err, out)
 	}
@@ -32,7 +32,7 @@ type checkJSON struct {
 // dir, and asserts that the report's "after fix" columns are what the write did: per
 // namespace, the workloads passing each level after the fix are those passing it once
 // written, and check counts as many.
-func reportAgreesWithWrite(t *testing.T, dir string, args ...string) reportJSON {
+func reportAgreesWithWrite(t *testing.T, dir string, args ...string) rollout.ReportJSON {
 	t.Helper()
 	before := reportOf(t, append(args, dir)...)
 	// Files psafix cannot read (the corpus has some with duplicate keys) are errors in
@@ -45,7 +45,7 @@ func reportAgreesWithWrite(t *testing.T, dir string, args ...string) reportJSON 
 		t.Fatalf("check is not JSON: %v\n%s\n%s", err, out, stderr)
 	}
 
-	byName := map[string]nsJSON{}
+	byName := map[string]rollout.NamespaceJSON{}
 	for _, ns := range after.Namespaces {
 		byName[ns.Name] = ns
 	}
