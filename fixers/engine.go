@@ -220,24 +220,93 @@ func (e *Engine) exemptRuntimeClass(ps *podState) {
 // not verify is left exactly as it was.
 func (e *Engine) FixFile(path string, data []byte) *Result {
 	res := &Result{Path: path, Old: data}
-	src := kio.NewSource(data)
-	docs, err := e.parse(path, src)
-	if err != nil {
-		res.Err = err
-		return res
-	}
-	for _, ds := range docs {
-		e.fixDocument(res, ds)
-	}
-	e.applyVerified(res, src, docs)
-	dropRefusedNotes(res, docs)
-	for _, ds := range docs {
-		if !ds.refused {
-			res.Changes = append(res.Changes, ds.changes...)
+	e.fix(res, len(data)+1, nil)
+	return res
+}
+
+// PartBytes is about how many bytes of documents FixFileParts fixes at a time.
+const PartBytes = 256 << 10
+
+// FixFileParts is FixFile for a large file of many documents: it fixes them in parts of about
+// PartBytes and hands each part's reports, pod summaries, changes and edits to each as soon
+// as the part is done (positions are those of the whole file, as FixFile gives them), so that
+// what is held at a time is one part, not the whole file: a 10 MiB file of small documents
+// would otherwise hold every document's tree and report at once. The Result it returns has
+// the file (Old, New), Err, Workloads and Fixed; its lists are empty. When the file cannot be
+// processed (Err), no part is handed over: every document is parsed first.
+func (e *Engine) FixFileParts(path string, data []byte, each func(part *Result)) *Result {
+	res := &Result{Path: path, Old: data}
+	e.fix(res, PartBytes, each)
+	return res
+}
+
+// fix fixes res.Old in parts of about partBytes of documents; each, when set, receives each
+// part's result, else res collects them all.
+func (e *Engine) fix(res *Result, partBytes int, each func(*Result)) {
+	src := kio.NewSource(res.Old)
+	segs := kio.Split(src.Data)
+	parts := cutParts(segs, partBytes)
+	if len(parts) > 1 {
+		// Any invalid document makes the whole file an error: find it before a part is
+		// handed over.
+		for _, p := range parts {
+			if _, err := e.parse(res.Path, src, segs, p[0], p[1]); err != nil {
+				res.Err = err
+				return
+			}
 		}
 	}
-	e.remaining(res, docs)
-	return res
+	// cur is the file with the verified edits of the parts before; delta is how far they
+	// moved what follows them (every edit of a part comes after the parts before it).
+	cur, delta, changed := src, 0, false
+	for _, p := range parts {
+		part := res
+		if each != nil {
+			part = &Result{Path: res.Path}
+		}
+		docs, err := e.parse(res.Path, src, segs, p[0], p[1])
+		if err != nil {
+			res.Err = err
+			return
+		}
+		for _, ds := range docs {
+			e.fixDocument(part, ds)
+		}
+		if next, moved := e.applyVerified(part, src, docs, cur, delta, len(segs)); next != nil {
+			cur, delta, changed = next, delta+moved, true
+		}
+		dropRefusedNotes(part, docs)
+		for _, ds := range docs {
+			if !ds.refused {
+				part.Changes = append(part.Changes, ds.changes...)
+			}
+		}
+		e.remaining(part, docs)
+		if each != nil {
+			res.Workloads += part.Workloads
+			res.Fixed += part.Fixed
+			each(part)
+		}
+	}
+	if changed {
+		res.New = cur.Data
+		if src.BOM {
+			res.New = append(append([]byte{}, kio.BOM...), cur.Data...)
+		}
+	}
+}
+
+// cutParts groups the documents into runs of about partBytes each, as [from, to) indexes.
+func cutParts(segs []kio.Segment, partBytes int) [][2]int {
+	var parts [][2]int
+	from := 0
+	for i := range segs {
+		if i > from && segs[i].End-segs[from].Start > partBytes {
+			parts = append(parts, [2]int{from, i})
+			from = i
+		}
+	}
+	return append(parts, [2]int{from, len(segs)})
 }
 
 // dropRefusedNotes removes the notes about the edits of documents left unchanged: they would
@@ -266,18 +335,35 @@ func dropRefusedNotes(res *Result, docs []*docState) {
 // applyVerified applies every document's edits at once, parses each fixed document once, in
 // the coordinates of the new file (so the same parse serves the report), and verifies it
 // against the original. A document that fails is reported as a psafix bug and its edits
-// dropped, and the rest applied again: a failure costs only that document.
-func (e *Engine) applyVerified(res *Result, src *kio.Source, docs []*docState) *kio.Source {
-	nsegs := len(kio.Split(src.Data))
+// dropped, and the rest applied again: a failure costs only that document. cur is the file
+// with the edits of the documents before docs, which moved what follows by delta; it returns
+// the file with docs' edits too, and how far they moved what follows (nil when docs have
+// none).
+func (e *Engine) applyVerified(res *Result, src *kio.Source, docs []*docState, cur *kio.Source, delta, nsegs int) (*kio.Source, int) {
 	for {
 		var all []kio.Edit
+		moved := 0
 		for _, ds := range docs {
-			all = append(all, ds.edits...)
+			for _, ed := range ds.edits {
+				moved += len(ed.Text) - (ed.End - ed.Start)
+				ed.Start, ed.End = ed.Start+delta, ed.End+delta
+				all = append(all, ed)
+			}
 		}
 		if len(all) == 0 {
-			return src
+			return nil, 0
 		}
-		final := kio.NewSource(kio.Apply(src.Data, all))
+		// The edits lie between the first's start and the last's end: only that region is
+		// rebuilt, into a buffer of the exact size (the file is large when it comes in parts).
+		from, to := all[0].Start, all[len(all)-1].End
+		for i := range all {
+			all[i].Start, all[i].End = all[i].Start-from, all[i].End-from
+		}
+		next := make([]byte, 0, len(cur.Data)+moved)
+		next = append(next, cur.Data[:from]...)
+		next = append(next, kio.Apply(cur.Data[from:to], all)...)
+		next = append(next, cur.Data[to:]...)
+		final := kio.NewSource(next)
 		segs := kio.Split(final.Data)
 		failed := false
 		for _, ds := range docs {
@@ -303,29 +389,27 @@ func (e *Engine) applyVerified(res *Result, src *kio.Source, docs []*docState) *
 		if failed {
 			continue
 		}
-		res.Edits = map[int][]kio.Edit{}
 		for _, ds := range docs {
 			for _, ed := range ds.edits {
 				if src.BOM {
 					ed.Start, ed.End = ed.Start+len(kio.BOM), ed.End+len(kio.BOM)
 				}
+				if res.Edits == nil {
+					res.Edits = map[int][]kio.Edit{}
+				}
 				res.Edits[ds.doc.Index] = append(res.Edits[ds.doc.Index], ed)
 			}
 		}
-		res.New = final.Bytes()
-		if src.BOM {
-			res.New = append(append([]byte{}, kio.BOM...), final.Data...)
-		}
-		return final
+		return final, moved
 	}
 }
 
 // parse splits and parses a file; any invalid document makes the whole file an error, as a
 // half-understood file is not one to edit.
-func (e *Engine) parse(path string, src *kio.Source) ([]*docState, error) {
+func (e *Engine) parse(path string, src *kio.Source, segs []kio.Segment, from, to int) ([]*docState, error) {
 	var docs []*docState
-	for i, seg := range kio.Split(src.Data) {
-		d, err := kio.ParseDocument(src, seg, i)
+	for i := from; i < to; i++ {
+		d, err := kio.ParseDocument(src, segs[i], i)
 		if err != nil {
 			var pe *kio.ParseError
 			if errors.As(err, &pe) {

@@ -16,7 +16,8 @@ const minHeap = 64 << 20
 // file; with Go's default (collect when the heap doubles) the collector runs every few MiB of
 // allocation and takes a large share of the time. So the collector runs only when the memory
 // in use reaches a limit: minHeap, or three times the live heap when large files are in flight
-// (the default rule's two times plus room to breathe), recomputed after every collection. A
+// (the default rule's two times plus room to breathe) up to maxHeadroom above it, recomputed
+// after every collection. A
 // limit, rather than a larger GOGC, also makes the runtime reuse the same memory instead of
 // growing and faulting in fresh pages: measured, it is the faster of the two. The peak stays
 // bounded by the files in flight, never by the size of the tree. GOGC or GOMEMLIMIT, when
@@ -36,12 +37,18 @@ func tuneGC() {
 	})
 }
 
-// memoryLimit is the limit for a live heap of live bytes: max(minHeap, 3 × live).
+// maxHeadroom caps what the heap may grow beyond the live heap before a collection: three
+// times the live heap is cheap while it is small, but for a large file it would triple the
+// peak (a 10 MiB file of small documents holds about 100 MiB live while fixed).
+const maxHeadroom = 128 << 20
+
+// memoryLimit is the limit for a live heap of live bytes: max(minHeap, 3 × live), but at most
+// live + maxHeadroom.
 func memoryLimit(live uint64) int64 {
 	if live > math.MaxInt64/3 {
 		return math.MaxInt64
 	}
-	return max(minHeap, 3*int64(live))
+	return max(minHeap, min(3*int64(live), int64(live)+maxHeadroom))
 }
 
 // afterEachGC runs f after every collection: f runs as the finalizer of an object that only

@@ -157,3 +157,41 @@ func tail(b []byte) []byte {
 	}
 	return b
 }
+
+// BenchmarkManyDocuments runs the compiled psafix on one 10 MiB file of small documents
+// (about 90,000, half of them Deployments to fix) and reports its peak resident memory
+// (peak-MiB): a large file is fixed and reported part by part, so the peak is that of a part
+// and the file's bytes, not of every document's tree and report. Target: under 300 MiB.
+func BenchmarkManyDocuments(b *testing.B) {
+	dir := b.TempDir()
+	file := filepath.Join(dir, "many.yaml")
+	if err := cli.ManyDocuments(file, 10<<20); err != nil {
+		b.Fatal(err)
+	}
+	bin := filepath.Join(dir, "psafix")
+	build := exec.Command(goTool(), "build", "-o", bin, "github.com/psafix/psafix/cmd/psafix")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, mode := range []string{"fix", "check", "--diff"} {
+		b.Run(mode, func(b *testing.B) {
+			var peakKiB int64
+			for b.Loop() {
+				args := []string{file}
+				if mode != "fix" {
+					args = []string{mode, file}
+				}
+				cmd := exec.Command(bin, args...)
+				var stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+				if err := cmd.Run(); err != nil && cmd.ProcessState.ExitCode() == 2 {
+					b.Fatalf("%v: %s", err, tail(stderr.Bytes()))
+				}
+				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+					peakKiB = max(peakKiB, int64(ru.Maxrss))
+				}
+			}
+			b.ReportMetric(float64(peakKiB)/1024, "peak-MiB")
+		})
+	}
+}

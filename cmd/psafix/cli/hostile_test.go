@@ -6,11 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
 )
 
@@ -178,4 +180,62 @@ func TestInterruptedWrite(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d files written before the signal", written, files)
+}
+
+// TestLargeFileInParts: a file over streamSize is fixed and reported part by part; what it
+// prints, reports and counts is what fixing it whole gives.
+func TestLargeFileInParts(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "many.yaml")
+	if err := ManyDocuments(file, 2*streamSize); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(file)
+	whole := fixers.NewEngine(fixers.DefaultOptions()).FixFile(file, data)
+	out, errs, code := runCLI([]string{file}, nil)
+	if code != ExitFindings || out != string(whole.New) {
+		t.Errorf("exit %d; output equal to the whole file fixed: %v", code, out == string(whole.New))
+	}
+	var want strings.Builder
+	for _, n := range whole.Notes {
+		want.WriteString(n.String() + "\n")
+	}
+	for _, r := range whole.Remaining {
+		want.WriteString(r.String() + "\n")
+	}
+	lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
+	// Each part's notes come before its violations, so the lines are compared as a set.
+	sorted := func(s string) string {
+		l := strings.Split(s, "\n")
+		slices.Sort(l)
+		return strings.Join(l, "\n")
+	}
+	got := strings.Join(lines[:len(lines)-1], "\n") + "\n"
+	if sorted(got) != sorted(want.String()) {
+		t.Errorf("reports differ from the whole file's: %d lines, want %d", len(lines)-1, strings.Count(want.String(), "\n"))
+	}
+	wantSummary := fmt.Sprintf("psafix: 1 files (1 changed), %d workloads (fixed %d), %d violations remain at restricted", whole.Workloads, whole.Fixed, len(whole.Remaining))
+	if lines[len(lines)-1] != wantSummary {
+		t.Errorf("summary %q, want %q", lines[len(lines)-1], wantSummary)
+	}
+
+	// A broken document anywhere leaves the whole file alone, with nothing reported of the
+	// parts before it.
+	broken := append(append([]byte{}, data...), "---\nkind: [unclosed\n"...)
+	os.WriteFile(file, broken, 0o644)
+	out, errs, code = runCLI([]string{file}, nil)
+	if code != ExitError || out != string(broken) || strings.Count(errs, "\n") != 2 || !strings.Contains(errs, "invalid YAML") {
+		t.Errorf("exit %d, stderr:\n%.500s", code, errs)
+	}
+}
+
+// ManyDocuments (for the benchmarks too) writes a file of about size bytes of small documents: a ConfigMap and a
+// Deployment that needs every default fix, over and over.
+func ManyDocuments(path string, size int) error {
+	var b bytes.Buffer
+	for i := 0; b.Len() < size; i++ {
+		fmt.Fprintf(&b, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%d\ndata:\n  key: value\n---\n"+
+			"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-%d\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n---\n", i, i)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }

@@ -40,6 +40,9 @@ type run struct {
 	printed, openLine bool
 	// stdinRest is what standard input holds beyond --max-size, once it was found larger.
 	stdinRest io.Reader
+	// streaming: the inputs marked stream are fixed part by part, their reports emitted by
+	// the worker (the fix run does; report and label collect whole results).
+	streaming bool
 	progress  bool
 	total     int
 }
@@ -57,6 +60,10 @@ type input struct {
 	// this note (a FIFO met in a walk).
 	walked bool
 	note   string
+	// size is the file's size where known; stream marks a large file fixed and reported
+	// part by part (fixers.FixFileParts), so that its memory is one part's.
+	size   int64
+	stream bool
 }
 
 const stdinName = "<stdin>"
@@ -91,9 +98,18 @@ func (r *run) main(args []string) (int, error) {
 			return ExitError, usageError{errors.New("--write cannot rewrite standard input; write to a file or drop --write")}
 		}
 	}
-	if _, _, err := r.prepare(args, inputs); err != nil {
+	_, stdin, err := r.prepare(args, inputs)
+	if err != nil {
 		return ExitError, err
 	}
+	for i := range inputs {
+		if inputs[i].stdin {
+			inputs[i].size = int64(len(stdin))
+		}
+		// Only this run streams: it emits a file's parts as they come (emitReports).
+		inputs[i].stream = inputs[i].size > streamSize && inputs[i].err == nil && inputs[i].note == "" && !inputs[i].chart
+	}
+	r.streaming = true
 	engine := fixers.NewEngine(r.opts)
 	r.all.edits = map[string]map[int][]kio.Edit{}
 	r.progress = r.flags.format == formatText && len(inputs) > 1 && isTerminal(r.stderr)
@@ -182,6 +198,7 @@ func (r *run) collect(args []string) ([]input, error) {
 	add := func(in input) {
 		if in.err == nil && !in.stdin && in.note == "" {
 			if st, err := os.Stat(in.path); err == nil {
+				in.size = st.Size()
 				key := kio.FileKey(st)
 				if key == nil {
 					key, _ = filepath.Abs(in.path)
@@ -420,8 +437,16 @@ func (r *run) fixRead(engine *fixers.Engine, in input, data []byte, err error) *
 	if !utf8.Valid(data) {
 		return &fixers.Result{Path: in.path, Old: data, Err: &fixers.FileError{Path: in.path, Line: invalidUTF8Line(data), Msg: "not UTF-8 text: skipped"}}
 	}
+	if r.streaming && in.stream {
+		// The worker runs in this file's turn (process): every file before it is emitted
+		// and emit waits for this one, so it may emit the parts itself.
+		return engine.FixFileParts(in.path, data, func(part *fixers.Result) { r.emitReports(part, true) })
+	}
 	return engine.FixFile(in.path, data)
 }
+
+// streamSize: a larger file is fixed and reported part by part.
+const streamSize = 1 << 20
 
 func invalidUTF8Line(data []byte) int {
 	line := 1
@@ -453,6 +478,8 @@ type outcome struct {
 	snap     kio.Snapshot // the file as read, for WriteFile
 	diff     string
 	writeErr error
+	// stream: the file was streamed, its reports already emitted part by part.
+	stream bool
 	// writeNotes say what the new file could not keep of the old (owner, group, links).
 	writeNotes []string
 	// sub are the outcomes of a chart (its rendered templates, its values files), emitted
@@ -477,7 +504,7 @@ func (r *run) work(engine *fixers.Engine, in input) (o *outcome) {
 		return r.workOverlay(engine, in)
 	}
 	res, snap := r.fix(engine, in)
-	o = &outcome{Result: res, snap: snap}
+	o = &outcome{Result: res, snap: snap, stream: r.streaming && in.stream}
 	if r.check || res.Err != nil || !res.Changed() {
 		return o
 	}
@@ -544,9 +571,6 @@ func (r *run) emit(o *outcome) {
 	if r.progress {
 		fmt.Fprintf(r.stderr, "\r\033[Kpsafix: %d/%d files", r.tally.Files, r.total)
 	}
-	for _, b := range res.Bugs {
-		r.fail(res.Path, b.Line, b.String())
-	}
 	if res.Err != nil {
 		line := 0
 		var fe *fixers.FileError
@@ -579,6 +603,32 @@ func (r *run) emit(o *outcome) {
 		written = false
 		r.notWritten(res.Path, o.writeErr)
 	}
+	if !o.stream {
+		r.emitReports(res, written)
+	} else if !written {
+		// Its parts were reported as fixed: what was told stands, the count does not.
+		r.tally.Fixed -= res.Fixed
+		delete(r.all.edits, res.Path)
+	}
+	if !r.check && written {
+		r.writeNotes(res.Path, o.writeNotes)
+	}
+	if res.Changed() && written {
+		r.tally.FilesChanged++
+	}
+	if r.check {
+		return
+	}
+	r.show(res.Path, res.Old, res.New, o.diff)
+}
+
+// emitReports tallies and prints what a file (or a part of a streamed one) reports: its
+// bugs, workloads, violations and notes. written is false for a fix that could not be
+// written: its violations are then those of the file as it is, and its notes are not told.
+func (r *run) emitReports(res *fixers.Result, written bool) {
+	for _, b := range res.Bugs {
+		r.fail(res.Path, b.Line, b.String())
+	}
 	pods := res.Pods
 	if !written {
 		pods = make([]fixers.PodSummary, len(res.Pods))
@@ -599,7 +649,6 @@ func (r *run) emit(o *outcome) {
 		for _, n := range res.Notes {
 			r.report("notice", n)
 		}
-		r.writeNotes(res.Path, o.writeNotes)
 	} else if r.check {
 		// check fixes nothing, so it has no notes but one: a workload the admission config
 		// exempts is not checked, and check says so.
@@ -621,18 +670,18 @@ func (r *run) emit(o *outcome) {
 		r.report(kind, f)
 	}
 	r.tally.Remaining += len(findings)
-	if res.Changed() && written {
-		r.tally.FilesChanged++
-		if r.flags.format == formatSARIF {
-			// Only SARIF needs them at the end; keeping whole results would hold every
-			// file of the run in memory.
-			r.all.edits[res.Path] = res.Edits
+	if written && len(res.Edits) > 0 && r.flags.format == formatSARIF {
+		// Only SARIF needs them at the end; keeping whole results would hold every file
+		// of the run in memory.
+		all := r.all.edits[res.Path]
+		if all == nil {
+			all = map[int][]kio.Edit{}
+			r.all.edits[res.Path] = all
+		}
+		for doc, eds := range res.Edits {
+			all[doc] = append(all[doc], eds...)
 		}
 	}
-	if r.check {
-		return
-	}
-	r.show(res.Path, res.Old, res.New, o.diff)
 }
 
 // lastByte is a writer that remembers the last byte written.
