@@ -118,6 +118,7 @@ func (r *run) main(args []string) (int, error) {
 	if r.progress {
 		fmt.Fprint(r.stderr, "\r\033[K")
 	}
+	r.overlayHints(engine, args)
 	switch r.flags.format {
 	case formatJSON:
 		r.writeJSON(r.reportOut())

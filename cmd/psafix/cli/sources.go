@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"k8s.io/pod-security-admission/api"
 	"os"
@@ -131,27 +132,7 @@ func (r *run) workOverlay(engine *fixers.Engine, in input) *outcome {
 		return &outcome{Result: &fixers.Result{Path: kf, Err: &fixers.FileError{Path: kf, Skip: true, Msg: "not built: " + err.Error()}}, rendered: true}
 	}
 	fr := engine.FixFile(kf, built)
-	origins := map[string]string{}
-	src := kio.NewSource(built)
-	for i, seg := range kio.Split(src.Data) {
-		d, err := kio.ParseDocument(src, seg, i)
-		if err != nil {
-			continue
-		}
-		for _, w := range kio.FindWorkloads(d) {
-			ann := map[string]string{}
-			if _, meta := kio.Lookup(w.Object, "metadata"); meta != nil {
-				if _, a := kio.Lookup(meta, "annotations"); a != nil {
-					for j := 0; j+1 < len(a.Content); j += 2 {
-						ann[a.Content[j].Value] = a.Content[j+1].Value
-					}
-				}
-			}
-			if o := overlay.Origin(ann); o != "" {
-				origins[w.ID()] = userPath(in.path, filepath.Join(filepath.Dir(kf), o))
-			}
-		}
-	}
+	origins := builtOrigins(in.path, kf, built)
 	name := func(rs []fixers.Report) {
 		for i := range rs {
 			rs[i].Line, rs[i].Column = 1, 0
@@ -176,6 +157,86 @@ func (r *run) workOverlay(engine *fixers.Engine, in input) *outcome {
 	}
 	fr.New, fr.Edits = nil, nil
 	return &outcome{Result: fr, rendered: true}
+}
+
+// builtOrigins maps each workload of a built overlay to the file it came from (kustomize's
+// origin annotation), named as the user named the overlay (like).
+func builtOrigins(like, kf string, built []byte) map[string]string {
+	origins := map[string]string{}
+	src := kio.NewSource(built)
+	for i, seg := range kio.Split(src.Data) {
+		d, err := kio.ParseDocument(src, seg, i)
+		if err != nil {
+			continue
+		}
+		for _, w := range kio.FindWorkloads(d) {
+			ann := map[string]string{}
+			if _, meta := kio.Lookup(w.Object, "metadata"); meta != nil {
+				if _, a := kio.Lookup(meta, "annotations"); a != nil {
+					for j := 0; j+1 < len(a.Content); j += 2 {
+						ann[a.Content[j].Value] = a.Content[j+1].Value
+					}
+				}
+			}
+			if o := overlay.Origin(ann); o != "" {
+				origins[w.ID()] = userPath(like, filepath.Join(filepath.Dir(kf), o))
+			}
+		}
+	}
+	return origins
+}
+
+// overlayHints tells, after --write, --diff or --list, about each overlay among the paths
+// whose built workloads still fail and come from a base outside the paths: nothing could fix
+// them (a patch is never filled as a whole workload), and a silent run would look clean.
+func (r *run) overlayHints(engine *fixers.Engine, args []string) {
+	if r.check || r.survey {
+		return
+	}
+	for _, a := range args {
+		if st, err := os.Stat(a); err != nil || !st.IsDir() {
+			continue
+		}
+		kf := overlay.File(a)
+		if kf == "" {
+			continue
+		}
+		if _, ok := chart.Root(a); ok {
+			continue
+		}
+		built, err := overlay.Build(a)
+		if err != nil {
+			continue // a remote base: nothing to build offline
+		}
+		fr := engine.FixFile(kf, built)
+		origins := builtOrigins(a, kf, built)
+		for _, p := range fr.Pods {
+			o := origins[p.Object]
+			if o == "" || p.Target.Outside || p.Exempt != nil || p.Before[p.Target.Level] || within(o, args) {
+				continue
+			}
+			r.report("notice", fixers.Report{Path: kf, Line: 1, Object: p.Object + " (built, from " + o + ")", Note: true,
+				Message: fmt.Sprintf("fails %s once built, and its base %s lies outside the paths given: nothing was fixed; give the base's folder too (psafix --write %s %s); psafix does not yet add a patch to the overlay for it", p.Target.Level, o, a, filepath.Dir(o))})
+		}
+	}
+}
+
+// within reports whether path p lies in one of the paths.
+func within(p string, paths []string) bool {
+	ap, err := filepath.Abs(p)
+	if err != nil {
+		return false
+	}
+	for _, q := range paths {
+		aq, err := filepath.Abs(q)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(aq, ap); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
 
 // surveyChart renders a chart for psafix report: one result per rendered template.
