@@ -549,3 +549,16 @@ func (sv *Survey) WriteJSON(w io.Writer) {
 	enc.SetEscapeHTML(false)
 	enc.Encode(rep)
 }
+
+// PinsNewest reports whether a plan pins a version label to the newest policy psafix knows.
+func PinsNewest(plans map[string][]Label) bool {
+	newest := fixers.NewestVersion().String()
+	for _, labels := range plans {
+		for _, l := range labels {
+			if strings.HasSuffix(l.Key, "-version") && l.Value == newest {
+				return true
+			}
+		}
+	}
+	return false
+}

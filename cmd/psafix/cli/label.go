@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/pod-security-admission/api"
 
-	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/rollout"
 )
 
@@ -121,7 +120,7 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 		}
 	}
 
-	if note := noClusterNote(sv.Targets); note != "" && lf.Pin == "" && pinsNewest(plans) {
+	if note := noClusterNote(sv.Targets); note != "" && lf.Pin == "" && rollout.PinsNewest(plans) {
 		fmt.Fprintf(r.stderr, "psafix label: %s\n", note)
 	}
 
@@ -214,17 +213,4 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 		return ExitFindings, nil
 	}
 	return ExitOK, nil
-}
-
-// pinsNewest reports whether a plan pins a version label to the newest policy psafix knows.
-func pinsNewest(plans map[string][]rollout.Label) bool {
-	newest := fixers.NewestVersion().String()
-	for _, labels := range plans {
-		for _, l := range labels {
-			if strings.HasSuffix(l.Key, "-version") && l.Value == newest {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -70,7 +70,7 @@ func newReportCmd(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.C
 			for _, ns := range sv.Namespaces {
 				plans[ns.Name] = ns.Rec.Labels
 			}
-			if note := noClusterNote(sv.Targets); note != "" && pinsNewest(plans) {
+			if note := noClusterNote(sv.Targets); note != "" && rollout.PinsNewest(plans) {
 				fmt.Fprintf(stderr, "psafix report: %s\n", note)
 			}
 			fmt.Fprintf(stderr, "psafix report: %s, %s in %s", plural(sv.Files, "file", "files"), plural(sv.Workloads, "workload", "workloads"), plural(len(sv.Namespaces), "namespace", "namespaces"))
