@@ -15,6 +15,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -546,38 +547,110 @@ func FindConfig(start string) string {
 	}
 }
 
-// ErrConfigConflict is wrapped by the error of ConfigFor when paths lead to different
-// config files: a mistake in how psafix was called.
-var ErrConfigConflict = errors.New("different config files")
-
-// ConfigFor finds the config of a run: explicit (--config), or the one file found upward
-// from every path (standard input, "-": from the current folder). Paths that lead to
-// different files are an error wrapping ErrConfigConflict, as one run has one set of
-// options. It returns nil, nil when there is no config file.
+// ConfigFor finds the config of a run for what is read once per run rather than per file
+// (excludes, the image lock): explicit (--config), or the first file found upward from
+// the paths in order (standard input, "-": from the current folder). It returns nil, nil
+// when there is no config file. Each file is fixed with its own config: see Configs.
 func ConfigFor(explicit string, args []string) (*Config, error) {
-	if explicit != "" {
-		return LoadConfig(explicit)
+	all, err := ConfigsFor(explicit, args)
+	if err != nil || len(all) == 0 {
+		return nil, err
 	}
-	found := ""
-	foundFor := ""
+	return all[0], nil
+}
+
+// ConfigsFor are the distinct configs found upward from the paths, in the order of the
+// paths (only the explicit one with --config).
+func ConfigsFor(explicit string, args []string) ([]*Config, error) {
+	cs, err := NewConfigs(explicit)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Config
 	for _, a := range args {
-		start := a
-		if a == "-" {
-			start = "."
+		c, err := cs.For(a)
+		if err != nil {
+			return nil, err
 		}
-		p := FindConfig(start)
-		if p == "" {
-			continue
+		if c != nil && !slices.Contains(out, c) {
+			out = append(out, c)
 		}
-		if found != "" && p != found {
-			return nil, fmt.Errorf("%s and %s have %w (%s, %s): run psafix once for each, or name one with --config", foundFor, a, ErrConfigConflict, rel(found), rel(p))
+	}
+	return out, nil
+}
+
+// Configs finds the config of each file: the nearest .psafix.yaml upward from the file to
+// the repository root (FindConfig), the same whatever path named the file; or the explicit
+// one (--config) for every file. Each folder is looked up once and each config loaded once.
+// A monorepo run over files under two configs fixes each file with its own.
+type Configs struct {
+	explicit *Config
+	dirs     map[string]string
+	loaded   map[string]*Config
+}
+
+// NewConfigs starts the lookup; explicit is --config, or "".
+func NewConfigs(explicit string) (*Configs, error) {
+	cs := &Configs{dirs: map[string]string{}, loaded: map[string]*Config{}}
+	if explicit != "" {
+		c, err := LoadConfig(explicit)
+		if err != nil {
+			return nil, err
 		}
-		found, foundFor = p, a
+		cs.explicit = c
+	}
+	return cs, nil
+}
+
+// For is the config of the file or folder p ("-", standard input: the current folder's),
+// or nil when there is none.
+func (cs *Configs) For(p string) (*Config, error) {
+	if cs.explicit != nil {
+		return cs.explicit, nil
+	}
+	if p == "-" {
+		p = "."
+	}
+	dir, err := filepath.Abs(p)
+	if err != nil {
+		return nil, nil
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	return cs.inDir(dir)
+}
+
+// ForFile is For of a path known to be a file (found in a walk): no stat.
+func (cs *Configs) ForFile(p string) (*Config, error) {
+	if cs.explicit != nil {
+		return cs.explicit, nil
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return nil, nil
+	}
+	return cs.inDir(filepath.Dir(abs))
+}
+
+func (cs *Configs) inDir(dir string) (*Config, error) {
+	found, ok := cs.dirs[dir]
+	if !ok {
+		found = FindConfig(dir)
+		cs.dirs[dir] = found
 	}
 	if found == "" {
 		return nil, nil
 	}
-	return LoadConfig(rel(found))
+	if c, ok := cs.loaded[found]; ok {
+		return c, nil
+	}
+	c, err := LoadConfig(rel(found))
+	if err != nil {
+		return nil, err
+	}
+	cs.loaded[found] = c
+	return c, nil
 }
 
 // NamespaceFiles are the files the config's namespaces: names, relative to the current

@@ -67,15 +67,19 @@ func TestConfigFoundAndFlagsWin(t *testing.T) {
 		t.Errorf("found %s above the repository root", got)
 	}
 
-	// Paths that lead to different configs are an error; --config settles it.
+	// Paths under different configs: each file is fixed with its own (runAsUser 1000 under
+	// root's, the default under inner's); --config names one for every file.
 	writeFile(t, filepath.Join(inner, ".psafix.yaml"), configHead)
-	_, report, code = runCLIArgs(t, "check", file, f2)
-	if code != ExitError || !strings.Contains(report, "different config files") {
-		t.Errorf("exit %d, want an error about two configs:\n%s", code, report)
+	out, report, code = runCLIArgs(t, "--diff", "--level=restricted", file, f2)
+	if code == ExitError || strings.Count(out, "runAsUser:") != 2 {
+		t.Errorf("exit %d, want each file fixed with its own config:\n%s\n%s", code, out, report)
 	}
-	_, report, code = runCLIArgs(t, "check", "--config", filepath.Join(inner, ".psafix.yaml"), file, f2)
-	if code == ExitError {
-		t.Errorf("--config should settle it:\n%s", report)
+	if n := strings.Count(out, "runAsUser: 1000"); n != 1 {
+		t.Errorf("runAsUser 1000 %d times, want once (root's config, not inner's):\n%s", n, out)
+	}
+	out, report, code = runCLIArgs(t, "--diff", "--level=restricted", "--config", filepath.Join(inner, ".psafix.yaml"), file, f2)
+	if code == ExitError || strings.Contains(out, "runAsUser: 1000") {
+		t.Errorf("--config should apply to every file:\n%s\n%s", out, report)
 	}
 
 	// A bad config stops the run with PATH:LINE.

@@ -24,7 +24,8 @@ type excludeRule struct {
 	dirOnly bool
 }
 
-// newExcludes compiles the --exclude globs and those of the config file found for args.
+// newExcludes compiles the --exclude globs and those of the config files found for args
+// (each relative to its own folder).
 func newExcludes(flagGlobs []string, config string, args []string) *excludes {
 	x := &excludes{}
 	if wd, err := os.Getwd(); err == nil {
@@ -32,7 +33,8 @@ func newExcludes(flagGlobs []string, config string, args []string) *excludes {
 			x.add(wd, g)
 		}
 	}
-	if cfg, err := rollout.ConfigFor(config, args); err == nil && cfg != nil {
+	cfgs, _ := rollout.ConfigsFor(config, args)
+	for _, cfg := range cfgs {
 		if dir, err := filepath.Abs(filepath.Dir(cfg.Path)); err == nil {
 			for _, g := range cfg.Exclude {
 				x.add(dir, g)

@@ -2,14 +2,15 @@ package cli
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"k8s.io/pod-security-admission/api"
 
 	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/imagelock"
 	"github.com/psafix/psafix/kio"
 	"github.com/psafix/psafix/rollout"
 )
@@ -19,10 +20,7 @@ import (
 // options' hooks so that each workload is fixed for its namespace's level.
 // It returns standard input, read once here and replayed to the fix.
 func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, error) {
-	cfg, err := rollout.ConfigFor(r.flags.config, args)
-	if errors.Is(err, rollout.ErrConfigConflict) {
-		return nil, nil, usageError{err}
-	}
+	cfg, others, err := r.configs(args, inputs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -105,8 +103,10 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 		}
 		return rollout.ScanNamespaces(in.path, data)
 	}, nil, ro.Add)
-	if err := r.configNamespaces(cfg, ro, inputs); err != nil {
-		return nil, nil, err
+	for _, c := range append([]*rollout.Config{cfg}, others...) {
+		if err := r.configNamespaces(c, ro, inputs); err != nil {
+			return nil, nil, err
+		}
 	}
 	ro.Warn(r.stderr)
 	if err := r.images(cfg, inputs, stdin); err != nil {
@@ -114,6 +114,9 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 	}
 	if ro.Active() {
 		r.opts.TargetFor = ro.TargetFor
+	}
+	if err := r.configOptions(cfg, others, ro); err != nil {
+		return nil, nil, err
 	}
 	if r.check {
 		for _, name := range ro.Names() {
@@ -126,6 +129,128 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 		}
 	}
 	return ro, stdin, nil
+}
+
+// configs finds the config of each input (input.config), nearest first: the run's config
+// is the first found for args (else for the inputs), and gives what is read once per run
+// (admission config, cluster version, output, image lock); others are the other configs
+// the inputs use, each giving its own fixing options (configOptions).
+func (r *run) configs(args []string, inputs []input) (cfg *rollout.Config, others []*rollout.Config, err error) {
+	cs, err := rollout.NewConfigs(r.flags.config)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, a := range args {
+		if cfg, err = cs.For(a); err != nil || cfg != nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range inputs {
+		in := &inputs[i]
+		if in.err != nil {
+			continue
+		}
+		var c *rollout.Config
+		switch {
+		case in.stdin:
+			c, err = cs.For("-")
+		case in.walked:
+			c, err = cs.ForFile(in.path)
+		default:
+			c, err = cs.For(in.path)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		in.config = c
+		switch {
+		case c == nil || c == cfg:
+		case cfg == nil:
+			cfg = c
+		case !slices.Contains(others, c):
+			others = append(others, c)
+		}
+	}
+	// A file under no config is fixed with the flags alone, not with the run's config.
+	for _, in := range inputs {
+		if cfg != nil && in.err == nil && in.config == nil {
+			others = append(others, nil)
+			break
+		}
+	}
+	return cfg, others, nil
+}
+
+// configOptions gives each other config its own options: its defaults under the flags,
+// its exemptions, images and image lock; what is read once per run stays the run's, and
+// a config that sets it otherwise is an error, as one run cannot honour both.
+func (r *run) configOptions(cfg *rollout.Config, others []*rollout.Config, ro *rollout.Targets) error {
+	r.configOpts = map[*rollout.Config]*fixers.Options{}
+	for _, c := range others {
+		var defaults *rollout.Layer
+		if c != nil {
+			defaults = c.Defaults
+		}
+		settings, opts, err := rollout.Read(defaults, r.flags.layer())
+		if err != nil {
+			return usageError{fmt.Errorf("%v (with the defaults of %s)", err, configName(c))}
+		}
+		if c != nil {
+			if settings.ClusterVersion != "" && settings.ClusterVersion != r.settings.ClusterVersion {
+				return usageError{fmt.Errorf("%s and %s set different cluster versions: run psafix once for each, or give --cluster-version", c.Path, configName(cfg))}
+			}
+			if p := r.admissionConfigPath(c); p != "" && p != r.admissionConfigPath(cfg) {
+				return usageError{fmt.Errorf("%s and %s name different admission configs: run psafix once for each, or give --admission-config", c.Path, configName(cfg))}
+			}
+			opts.ExemptionFor = c.ExemptionFor
+			opts.Images = c.Images
+		}
+		lock, err := imagelock.Read(lockPath(c))
+		if err != nil {
+			return err
+		}
+		opts.Images = append(slices.Clip(opts.Images), lock.Images(lockPath(c))...)
+		opts.DefaultNamespace = r.opts.DefaultNamespace
+		opts.ExemptRuntimeClass = r.opts.ExemptRuntimeClass
+		if opts.Version.Latest() && ro.ClusterKnown {
+			opts.Version = ro.Cluster
+		}
+		if ro.Active() {
+			t := *ro
+			t.Config = c
+			t.Base = fixers.Target{Level: opts.Level, Version: opts.Version, From: t.BaseFrom()}
+			opts.TargetFor = t.TargetFor
+		}
+		r.configOpts[c] = opts
+	}
+	return nil
+}
+
+func configName(c *rollout.Config) string {
+	if c == nil {
+		return "no config file"
+	}
+	return c.Path
+}
+
+// engines returns the engine of each input: that of its config's options, else the run's.
+func (r *run) engines(engine *fixers.Engine) func(input) *fixers.Engine {
+	if len(r.configOpts) == 0 {
+		return func(input) *fixers.Engine { return engine }
+	}
+	m := map[*rollout.Config]*fixers.Engine{}
+	for c, o := range r.configOpts {
+		m[c] = fixers.NewEngine(o)
+	}
+	return func(in input) *fixers.Engine {
+		if e, ok := m[in.config]; ok {
+			return e
+		}
+		return engine
+	}
 }
 
 // configNamespaces reads the Namespace manifests of the files the config's namespaces:

@@ -23,6 +23,8 @@ import (
 // run is one invocation over a set of paths.
 type run struct {
 	opts *fixers.Options
+	// configOpts are the options of the files under another config than the run's.
+	configOpts map[*rollout.Config]*fixers.Options
 	// settings are the options as written, flags over the config file (set by prepare).
 	settings rollout.Settings
 	flags    *flags
@@ -64,6 +66,8 @@ type input struct {
 	// part by part (fixers.FixFileParts), so that its memory is one part's.
 	size   int64
 	stream bool
+	// config is the file's .psafix.yaml (set by prepare), or nil.
+	config *rollout.Config
 }
 
 const stdinName = "<stdin>"
@@ -110,11 +114,11 @@ func (r *run) main(args []string) (int, error) {
 		inputs[i].stream = inputs[i].size > streamSize && inputs[i].err == nil && inputs[i].note == "" && !inputs[i].chart
 	}
 	r.streaming = true
-	engine := fixers.NewEngine(r.opts)
+	engineFor := r.engines(fixers.NewEngine(r.opts))
 	r.all.edits = map[string]map[int][]kio.Edit{}
 	r.progress = r.flags.format == formatText && len(inputs) > 1 && isTerminal(r.stderr)
 	r.total = len(inputs)
-	process(inputs, r.flags.jobs, func(in input) *outcome { return r.work(engine, in) }, r.finish, r.emit)
+	process(inputs, r.flags.jobs, func(in input) *outcome { return r.work(engineFor(in), in) }, r.finish, r.emit)
 	if r.progress {
 		fmt.Fprint(r.stderr, "\r\033[K")
 	}
