@@ -114,7 +114,8 @@ func (r *run) main(args []string) (int, error) {
 		inputs[i].stream = inputs[i].size > streamSize && inputs[i].err == nil && inputs[i].note == "" && !inputs[i].chart
 	}
 	r.streaming = true
-	engineFor := r.engines(fixers.NewEngine(r.opts))
+	engine := fixers.NewEngine(r.opts)
+	engineFor := r.engines(engine)
 	r.all.edits = map[string]map[int][]kio.Edit{}
 	r.progress = r.flags.format == formatText && len(inputs) > 1 && isTerminal(r.stderr)
 	r.total = len(inputs)
