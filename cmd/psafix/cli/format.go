@@ -8,11 +8,11 @@ import (
 	"sort"
 	"strings"
 
-	"k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
+	"github.com/psafix/psafix/rollout"
 )
 
 // Formats of the report (--format).
@@ -22,82 +22,6 @@ const (
 	formatSARIF  = "sarif"
 	formatGitHub = "github"
 )
-
-// tally sums up a run for the summary line and the JSON report.
-type tally struct {
-	Files         int            `json:"files"`
-	FilesChanged  int            `json:"filesChanged"`
-	Workloads     int            `json:"workloads"`
-	Fixed         int            `json:"workloadsFixed"`
-	PassingBefore map[string]int `json:"passingBefore"`
-	PassingAfter  map[string]int `json:"passingAfter"`
-	Remaining     int            `json:"remaining"`
-	// Accepted of the Remaining are accepted on their object (psafix.dev/accept); Exempted
-	// are on an object exempt from the fixer that answers them. --fail-on unexempted
-	// counts the others.
-	Accepted int `json:"accepted"`
-	Exempted int `json:"exempted"`
-	// Outside counts the workloads outside the namespaces --namespace selects (not in
-	// Workloads).
-	Outside int `json:"outside,omitempty"`
-	Errors  int `json:"errors"`
-	// Skipped counts files left alone on purpose (templates outside a chart).
-	Skipped int `json:"skipped"`
-	// levels are the target levels of the workloads checked (privileged ones aside: they are
-	// left alone), for the summary to name.
-	levels map[api.Level]bool
-}
-
-// levelText names the level the violations are counted at: the one level every workload
-// targets, or their namespaces' levels when those differ; def when there were none.
-func (t *tally) levelText(def api.Level) string {
-	switch len(t.levels) {
-	case 0:
-		return string(def)
-	case 1:
-		for l := range t.levels {
-			return string(l)
-		}
-	}
-	var ls []string
-	for _, l := range []api.Level{api.LevelBaseline, api.LevelRestricted} {
-		if t.levels[l] {
-			ls = append(ls, string(l))
-		}
-	}
-	return "their namespaces' levels (" + strings.Join(ls, ", ") + ")"
-}
-
-func (t *tally) addPods(pods []fixers.PodSummary) {
-	if t.PassingBefore == nil {
-		t.PassingBefore, t.PassingAfter = map[string]int{}, map[string]int{}
-		for _, l := range []api.Level{api.LevelPrivileged, api.LevelBaseline, api.LevelRestricted} {
-			t.PassingBefore[string(l)], t.PassingAfter[string(l)] = 0, 0
-		}
-	}
-	for _, p := range pods {
-		if p.Target.Outside {
-			t.Outside++
-			continue
-		}
-		if l := p.Target.Level; l != "" && l != api.LevelPrivileged {
-			if t.levels == nil {
-				t.levels = map[api.Level]bool{}
-			}
-			t.levels[l] = true
-		}
-		for l, ok := range p.Before {
-			if ok {
-				t.PassingBefore[string(l)]++
-			}
-		}
-		for l, ok := range p.After {
-			if ok {
-				t.PassingAfter[string(l)]++
-			}
-		}
-	}
-}
 
 // jsonFinding is one violation in the JSON report.
 type jsonFinding struct {
@@ -125,7 +49,7 @@ type jsonReport struct {
 	Mode     string        `json:"mode"`
 	Level    string        `json:"level"`
 	Version  string        `json:"version"`
-	Summary  tally         `json:"summary"`
+	Summary  rollout.Tally `json:"summary"`
 	Findings []jsonFinding `json:"findings"`
 	Notes    []jsonMessage `json:"notes"`
 	Errors   []jsonMessage `json:"errors"`

@@ -25,7 +25,7 @@ func reportOf(t *testing.T, args ...string) rollout.ReportJSON {
 }
 
 type checkJSON struct {
-	Summary tally `json:"summary"`
+	Summary rollout.Tally `json:"summary"`
 }
 
 // reportAgreesWithWrite runs report, then psafix --write, then report and check again on

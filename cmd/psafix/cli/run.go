@@ -37,7 +37,7 @@ type run struct {
 	// survey is psafix report: nothing is written, an overlay is built and reported whole.
 	survey bool
 
-	tally             tally
+	tally             rollout.Tally
 	all               collected
 	printed, openLine bool
 	// stdinRest is what standard input holds beyond --max-size, once it was found larger.
@@ -135,48 +135,12 @@ func (r *run) main(args []string) (int, error) {
 	switch {
 	case t.Errors > 0:
 		return ExitError, nil
-	case r.failing() > 0:
+	case r.tally.Failing(r.settings.FailOn) > 0:
 		return ExitFindings, nil
 	case (r.flags.diff || r.flags.list) && t.FilesChanged > 0:
 		return ExitFindings, nil
 	}
 	return ExitOK, nil
-}
-
-// failing counts the remaining violations that fail the run, by --fail-on.
-func (r *run) failing() int {
-	t := r.tally
-	switch r.settings.FailOn {
-	case rollout.FailOnNever:
-		return 0
-	case rollout.FailOnUnexempted:
-		return t.Remaining - t.Accepted - t.Exempted
-	}
-	return t.Remaining
-}
-
-// exemptTarget reports whether the admission config exempts a workload.
-func exemptTarget(pods []fixers.PodSummary, object string) bool {
-	for _, p := range pods {
-		if p.Object == object && p.Target.Exempt {
-			return true
-		}
-	}
-	return false
-}
-
-// exemptFrom reports whether a violation is on an object exempt from the fixer that answers
-// it (or from every fixer).
-func exemptFrom(pods []fixers.PodSummary, f fixers.Report) bool {
-	for _, p := range pods {
-		if p.Object != f.Object || p.Exempt == nil {
-			continue
-		}
-		if len(p.Exempt.Fixers) == 0 || (f.Fixer != "" && p.Exempt.Covers(f.Fixer)) {
-			return true
-		}
-	}
-	return false
 }
 
 // reportOut is where findings go: standard output when it carries nothing else (check,
@@ -644,7 +608,7 @@ func (r *run) emitReports(res *fixers.Result, written bool) {
 		}
 	}
 	outside := r.tally.Outside
-	r.tally.addPods(pods)
+	r.tally.AddPods(pods)
 	r.tally.Workloads += res.Workloads - (r.tally.Outside - outside)
 	findings := res.Remaining
 	if r.check || !written {
@@ -659,7 +623,7 @@ func (r *run) emitReports(res *fixers.Result, written bool) {
 		// check fixes nothing, so it has no notes but one: a workload the admission config
 		// exempts is not checked, and check says so.
 		for _, n := range res.Notes {
-			if exemptTarget(res.Pods, n.Object) {
+			if rollout.ExemptTarget(res.Pods, n.Object) {
 				r.report("notice", n)
 			}
 		}
@@ -670,7 +634,7 @@ func (r *run) emitReports(res *fixers.Result, written bool) {
 		case f.Accepted != "":
 			kind = "warning"
 			r.tally.Accepted++
-		case exemptFrom(res.Pods, f):
+		case rollout.ExemptFrom(res.Pods, f):
 			r.tally.Exempted++
 		}
 		r.report(kind, f)
@@ -792,7 +756,7 @@ func (r *run) summary() {
 	t := r.tally
 	var msg string
 	if r.check {
-		msg = fmt.Sprintf("psafix check: %d files, %d workloads, %s at %s", t.Files, t.Workloads, plural(t.Remaining, "violation", "violations"), t.levelText(r.opts.Level))
+		msg = fmt.Sprintf("psafix check: %d files, %d workloads, %s at %s", t.Files, t.Workloads, plural(t.Remaining, "violation", "violations"), t.LevelText(r.opts.Level))
 	} else {
 		verb, changed := "fixed", fmt.Sprintf("%d changed", t.FilesChanged)
 		if r.flags.diff || r.flags.list {
@@ -800,7 +764,7 @@ func (r *run) summary() {
 		}
 		msg = fmt.Sprintf("psafix: %d files (%s), %d workloads (%s %d)", t.Files, changed, t.Workloads, verb, t.Fixed)
 		if t.Remaining > 0 {
-			msg += fmt.Sprintf(", %s at %s", plural(t.Remaining, "violation remains", "violations remain"), t.levelText(r.opts.Level))
+			msg += fmt.Sprintf(", %s at %s", plural(t.Remaining, "violation remains", "violations remain"), t.LevelText(r.opts.Level))
 		}
 	}
 	if t.Accepted > 0 {
