@@ -123,6 +123,30 @@ func (e *Engine) exemption(w *kio.Workload) *Exemption {
 	return nil
 }
 
+// objectOptions are the options of one object: the engine's, with the settings the
+// config gives the object (SettingsFor) in place of RunAsUser and WritablePaths.
+func (e *Engine) objectOptions(w *kio.Workload) *Options {
+	if e.Opts.SettingsFor == nil {
+		return e.Opts
+	}
+	ns := w.Namespace
+	if ns == "" {
+		ns = e.Opts.DefaultNamespace
+	}
+	s := e.Opts.SettingsFor(w.Kind, ns, w.Name)
+	if s == nil {
+		return e.Opts
+	}
+	o := *e.Opts
+	if s.SetRunAsUser {
+		o.RunAsUser = s.RunAsUser
+	}
+	if s.WritablePaths != nil {
+		o.WritablePaths, o.WritablePathsFrom = s.WritablePaths, s.From
+	}
+	return &o
+}
+
 // stringAnnotations are the annotations of a metadata mapping with string values.
 func stringAnnotations(meta *yaml.Node) map[string]string {
 	if meta == nil {
@@ -518,7 +542,7 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 			res.Notes = append(res.Notes, Report{Path: res.Path, Line: w.Object.Line, Column: w.Object.Column, Object: w.ID(), Note: true,
 				Message: fmt.Sprintf("exempt from %s: %s (%s)", which, x.Reason, x.From), Doc: ds.doc.Index, Field: specPath(w)})
 		}
-		p := NewPod(w, ps.meta, ps.spec, ed, e.Opts)
+		p := NewPod(w, ps.meta, ps.spec, ed, e.objectOptions(w))
 		p.Target, p.Exempt, p.doc = ps.target, ps.exempt, ds.doc.Index
 		for _, f := range ps.failing {
 			p.Failing[f.ID] = f

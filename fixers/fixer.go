@@ -66,6 +66,16 @@ type Options struct {
 	TargetFor func(namespace string) Target
 	// ExemptionFor, when set, returns the exemption a config file gives an object.
 	ExemptionFor func(kind, namespace, name string) *Exemption
+	// SettingsFor, when set, returns the settings a config file gives an object (its
+	// objects: list), which replace RunAsUser and WritablePaths for that object, or nil.
+	SettingsFor func(kind, namespace, name string) *ObjectSettings
+	// WritablePathsFrom, set on one object's options when its config entry names its
+	// writable paths, says where: its containers' writes are then known (a read-only root
+	// is made under readOnlyRoot: known, as for an image in the table).
+	WritablePathsFrom string
+	// ObjectWritablePaths are every path SettingsFor may give (verification accepts the
+	// emptyDirs mounted there).
+	ObjectWritablePaths []string
 	// ExemptRuntimeClass, when set, says why pods of a runtime class are exempt (the API
 	// server's admission config), or "": such pods are left alone, as PSA never checks them.
 	ExemptRuntimeClass func(runtimeClass string) string
@@ -99,6 +109,17 @@ const (
 	// ReadOnlyRootOff changes none.
 	ReadOnlyRootOff ReadOnlyRootMode = "off"
 )
+
+// ObjectSettings are the options a config file sets for the objects a selector matches.
+type ObjectSettings struct {
+	// SetRunAsUser: RunAsUser replaces the options' (nil: never set a UID).
+	SetRunAsUser bool
+	RunAsUser    *int64
+	// WritablePaths, when not nil, replace the options'.
+	WritablePaths []string
+	// From says where the settings are written (PATH:LINE: object SELECTOR).
+	From string
+}
 
 // DefaultRunAsUser is the UID psafix sets where a pod has none: 65532 is the "nonroot" user
 // of distroless and Chainguard images, a common choice that no real account uses.

@@ -55,6 +55,10 @@ func fixReadOnlyRoot(p *Pod) {
 	for _, c := range p.Containers() {
 		img, ok := LookupImage(c.C.Image, p.Opts.Images)
 		known := ok && img.WritablePaths != nil
+		source := img.Source
+		if !known && p.Opts.WritablePathsFrom != "" {
+			known, source = true, "writablePaths of "+p.Opts.WritablePathsFrom
+		}
 		if !known && mode != ReadOnlyRootAll {
 			continue
 		}
@@ -67,7 +71,7 @@ func fixReadOnlyRoot(p *Pod) {
 				paths = append(paths, wp)
 			}
 		}
-		cands = append(cands, candidate{c, paths, known, img.Source})
+		cands = append(cands, candidate{c, paths, known, source})
 	}
 	if len(cands) == 0 || !p.CanHarden(id) {
 		return
@@ -150,6 +154,11 @@ func containsClean(l []string, p string) bool {
 // options' and every image table's.
 func (o *Options) AllWritablePaths() []string {
 	out := append([]string{}, o.WritablePaths...)
+	for _, wp := range o.ObjectWritablePaths {
+		if !containsClean(out, wp) {
+			out = append(out, wp)
+		}
+	}
 	for _, table := range [][]Image{o.Images, KnownImages} {
 		for _, img := range table {
 			for _, wp := range img.WritablePaths {

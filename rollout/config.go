@@ -57,6 +57,11 @@ const (
 //	    reason: writes its textfile collector under /var/lib
 //	  - fixers: [read-only-root]          # no namespace or object: everywhere
 //	    reason: not yet; see JIRA-123
+//	objects:              # settings per object (the first that matches wins)
+//	  - object: CronJob/batch/report      # Kind/namespace/name (globs allowed)
+//	    runAsUser: 3003                   # its UID (none: never set one)
+//	    writablePaths: [/tmp, /var/cache/report]  # where it writes
+//	    reason: the report image's user
 //	exclude:              # gitignore-style globs, relative to this file's folder
 //	  - vendor/**
 //	  - "**/testdata/"
@@ -84,6 +89,15 @@ type Config struct {
 	// Namespace manifests every run reads, whatever paths it is given (namespaces:).
 	Namespaces []string
 	exemptions []configExemption
+	objects    []configObject
+}
+
+// configObject is an entry of objects: settings for the objects a selector matches.
+type configObject struct {
+	kind, ns, name string // from object, globs
+	object         string
+	line           int
+	settings       fixers.ObjectSettings
 }
 
 type configExemption struct {
@@ -109,8 +123,9 @@ func LoadConfig(p string) (*Config, error) {
 }
 
 var (
-	topFields       = []string{"apiVersion", "kind", "defaults", "exemptions", "images", "exclude", "admissionConfig", "namespaces"}
+	topFields       = []string{"apiVersion", "kind", "defaults", "exemptions", "objects", "images", "exclude", "admissionConfig", "namespaces"}
 	exemptionFields = []string{"namespace", "object", "fixers", "reason"}
+	objectFields    = []string{"object", "runAsUser", "writablePaths", "reason"}
 	imageFields     = []string{"pattern", "uid", "gid", "needsRoot", "writablePaths", "reason"}
 )
 
@@ -179,6 +194,20 @@ func ParseConfig(p string, data []byte) (*Config, error) {
 				return nil, err
 			}
 			c.exemptions = append(c.exemptions, x)
+		}
+	}
+	if n := top["objects"]; n != nil && !kio.IsNull(n) {
+		items, err := seqField(n, "objects", fail)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			o, err := parseObject(it, fail)
+			if err != nil {
+				return nil, err
+			}
+			o.settings.From = fmt.Sprintf("%s:%d: object %s", p, o.line, o.object)
+			c.objects = append(c.objects, o)
 		}
 	}
 	if n := top["exclude"]; n != nil && !kio.IsNull(n) {
@@ -400,6 +429,97 @@ func parseExemption(n *yaml.Node, fail failFunc) (configExemption, error) {
 		return x, fail(n, "an exemption needs a namespace, an object or fixers")
 	}
 	return x, nil
+}
+
+func parseObject(n *yaml.Node, fail failFunc) (configObject, error) {
+	o := configObject{line: n.Line}
+	m, err := fields(n, "an objects: entry", objectFields, fail)
+	if err != nil {
+		return o, err
+	}
+	if m["object"] == nil {
+		return o, fail(n, "an objects: entry needs object: Kind/namespace/name (globs allowed)")
+	}
+	if o.object, err = scalarField(m, "object", fail); err != nil {
+		return o, err
+	}
+	parts := strings.Split(o.object, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+		return o, fail(m["object"], "object must be Kind/namespace/name (e.g. Deployment/shop/web), not %q", o.object)
+	}
+	for _, p := range parts {
+		if _, err := path.Match(p, ""); err != nil {
+			return o, fail(m["object"], "bad pattern %q in object", p)
+		}
+	}
+	o.kind, o.ns, o.name = parts[0], parts[1], parts[2]
+	if u := m["runAsUser"]; u != nil && !kio.IsNull(u) {
+		v, err := scalarField(m, "runAsUser", fail)
+		if err != nil {
+			return o, err
+		}
+		o.settings.SetRunAsUser = true
+		if v != "none" {
+			uid, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || uid <= 0 || uid > 2147483647 {
+				return o, fail(u, "runAsUser must be a non-zero UID or none, not %q", v)
+			}
+			o.settings.RunAsUser = &uid
+		}
+	}
+	if w := m["writablePaths"]; w != nil && !kio.IsNull(w) {
+		if o.settings.WritablePaths, err = stringList(w, "writablePaths", fail); err != nil {
+			return o, err
+		}
+		if o.settings.WritablePaths == nil {
+			o.settings.WritablePaths = []string{}
+		}
+		for i, p := range o.settings.WritablePaths {
+			if err := fixers.CheckWritablePath(p); err != nil {
+				return o, fail(kio.Resolve(w).Content[i], "%v", err)
+			}
+		}
+	}
+	if !o.settings.SetRunAsUser && o.settings.WritablePaths == nil {
+		return o, fail(n, "an objects: entry sets runAsUser, writablePaths or both")
+	}
+	return o, nil
+}
+
+// SettingsFor is the hook the engine calls (fixers.Options.SettingsFor): the settings of
+// the first objects: entry that matches the object.
+func (c *Config) SettingsFor(kind, namespace, name string) *fixers.ObjectSettings {
+	for i := range c.objects {
+		o := &c.objects[i]
+		if globMatch(o.kind, kind) && globMatch(o.ns, namespace) && globMatch(o.name, name) {
+			return &o.settings
+		}
+	}
+	return nil
+}
+
+// ObjectWritablePaths are every path the objects: entries name.
+func (c *Config) ObjectWritablePaths() []string {
+	var out []string
+	for _, o := range c.objects {
+		for _, p := range o.settings.WritablePaths {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// SetOptions gives the engine's options the config's hooks and tables: exemptions,
+// objects: settings and images.
+func (c *Config) SetOptions(o *fixers.Options) {
+	o.ExemptionFor = c.ExemptionFor
+	o.Images = c.Images
+	if len(c.objects) > 0 {
+		o.SettingsFor = c.SettingsFor
+		o.ObjectWritablePaths = c.ObjectWritablePaths()
+	}
 }
 
 func parseImage(p string, n *yaml.Node, fail failFunc) (fixers.ImageUID, error) {

@@ -15,7 +15,7 @@ const configHead = "apiVersion: psafix.dev/v1alpha1\nkind: Config\n"
 // accepted.
 func TestConfigErrors(t *testing.T) {
 	cases := []struct{ name, text, want string }{
-		{"unknown top field", configHead + "defualts: {}\n", `c.yaml:3: unknown field "defualts" in the top level (known: apiVersion, kind, defaults, exemptions, images, exclude, admissionConfig, namespaces)`},
+		{"unknown top field", configHead + "defualts: {}\n", `c.yaml:3: unknown field "defualts" in the top level (known: apiVersion, kind, defaults, exemptions, objects, images, exclude, admissionConfig, namespaces)`},
 		{"unknown defaults field", configHead + "defaults:\n  level: baseline\n  colour: red\n", `c.yaml:5: unknown field "colour" in defaults (known: level, version, fixers, skip, runAsUser, writablePaths, readOnlyRoot, fixExplicitRoot, removeCapabilities, explain, resolveImages, failOn, clusterVersion)`},
 		{"resolveImages not a bool", configHead + "defaults:\n  resolveImages: yes\n", `c.yaml:4: defaults.resolveImages must be true or false, not "yes"`},
 		{"bad level", configHead + "defaults:\n  level: strict\n", `c.yaml:4: defaults.level: level must be restricted or baseline, not "strict"`},
@@ -42,6 +42,12 @@ func TestConfigErrors(t *testing.T) {
 		{"duplicate", configHead + "kind: Config\n", `c.yaml:3: duplicate key "kind"`},
 		{"invalid yaml", configHead + "defaults: [\n", `c.yaml:`},
 		{"empty", "# nothing\n", `c.yaml: empty config file`},
+		{"objects without object", configHead + "objects:\n  - runAsUser: 1000\n", `c.yaml:4: an objects: entry needs object: Kind/namespace/name`},
+		{"objects bad object", configHead + "objects:\n  - object: web\n    runAsUser: 1000\n", `c.yaml:4: object must be Kind/namespace/name`},
+		{"objects bad uid", configHead + "objects:\n  - object: Deployment/a/b\n    runAsUser: root\n", `c.yaml:5: runAsUser must be a non-zero UID or none, not "root"`},
+		{"objects relative path", configHead + "objects:\n  - object: Deployment/a/b\n    writablePaths: [tmp]\n", `c.yaml:5: writable path must be absolute`},
+		{"objects nothing set", configHead + "objects:\n  - object: Deployment/a/b\n    reason: x\n", `c.yaml:4: an objects: entry sets runAsUser, writablePaths or both`},
+		{"objects unknown field", configHead + "objects:\n  - object: Deployment/a/b\n    uid: 3\n", `c.yaml:5: unknown field "uid" in an objects: entry`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -53,6 +59,32 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("got  %q\nwant %q", err.Error(), c.want)
 			}
 		})
+	}
+}
+
+func TestConfigObjects(t *testing.T) {
+	c, err := ParseConfig("c.yaml", []byte(configHead+`objects:
+  - object: CronJob/batch/*
+    runAsUser: 3003
+    writablePaths: [/var/cache]
+  - object: "*/*/web"
+    runAsUser: none
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.SettingsFor("CronJob", "batch", "report")
+	if s == nil || !s.SetRunAsUser || *s.RunAsUser != 3003 || len(s.WritablePaths) != 1 || s.From != "c.yaml:4: object CronJob/batch/*" {
+		t.Errorf("CronJob/batch/report: %+v", s)
+	}
+	if s := c.SettingsFor("Deployment", "shop", "web"); s == nil || !s.SetRunAsUser || s.RunAsUser != nil || s.WritablePaths != nil {
+		t.Errorf("Deployment/shop/web: %+v", s)
+	}
+	if s := c.SettingsFor("Deployment", "shop", "api"); s != nil {
+		t.Errorf("Deployment/shop/api: %+v, want none", s)
+	}
+	if got := c.ObjectWritablePaths(); len(got) != 1 || got[0] != "/var/cache" {
+		t.Errorf("ObjectWritablePaths = %v", got)
 	}
 }
 

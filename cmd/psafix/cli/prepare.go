@@ -39,8 +39,7 @@ func (r *run) prepare(args []string, inputs []input) (*rollout.Targets, []byte, 
 	}
 	r.settings = settings
 	if cfg != nil {
-		opts.ExemptionFor = cfg.ExemptionFor
-		opts.Images = cfg.Images
+		cfg.SetOptions(opts)
 		r.opts = opts
 	}
 	if len(r.flags.namespaces) > 0 {
@@ -205,8 +204,7 @@ func (r *run) configOptions(cfg *rollout.Config, others []*rollout.Config, ro *r
 			if p := r.admissionConfigPath(c); p != "" && p != r.admissionConfigPath(cfg) {
 				return usageError{fmt.Errorf("%s and %s name different admission configs: run psafix once for each, or give --admission-config", c.Path, configName(cfg))}
 			}
-			opts.ExemptionFor = c.ExemptionFor
-			opts.Images = c.Images
+			c.SetOptions(opts)
 		}
 		lock, err := imagelock.Read(lockPath(c))
 		if err != nil {
