@@ -183,6 +183,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Comman
 	root.AddCommand(newFnCmd(stdin, stdout, stderr, code))
 	root.AddCommand(newReportCmd(stdin, stdout, stderr, code))
 	root.AddCommand(newLabelCmd(stdin, stdout, stderr, code))
+	root.AddCommand(newPostRenderCmd(stdin, stdout, stderr, code))
 	root.AddCommand(newVersionCmd(stdout))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	return root
