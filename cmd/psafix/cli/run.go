@@ -181,14 +181,14 @@ func (r *run) collect(args []string) ([]input, error) {
 		}
 		out = append(out, in)
 	}
-	ex := newExcludes(r.flags.exclude, r.flags.config, args)
+	ex := rollout.NewExcludes(r.flags.exclude, r.flags.config, args)
 	for _, a := range args {
 		if a == "-" {
 			out = append(out, input{path: stdinName, stdin: true})
 			continue
 		}
 		st, err := os.Stat(a)
-		if err == nil && ex.match(a, st.IsDir()) {
+		if err == nil && ex.Match(a, st.IsDir()) {
 			continue
 		}
 		if err != nil {
@@ -217,7 +217,7 @@ func (r *run) collect(args []string) ([]input, error) {
 				return nil
 			}
 			name := d.Name()
-			if p != a && ex.match(p, d.IsDir()) {
+			if p != a && ex.Match(p, d.IsDir()) {
 				found++ // left out on purpose: the folder is not empty
 				if d.IsDir() {
 					return filepath.SkipDir

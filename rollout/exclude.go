@@ -1,20 +1,18 @@
-package cli
+package rollout
 
 import (
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-
-	"github.com/psafix/psafix/rollout"
 )
 
-// excludes are the paths a run leaves out: --exclude globs relative to the current folder,
+// Excludes are the paths a run leaves out: --exclude globs relative to the current folder,
 // and the config file's exclude: globs relative to its folder. Globs are gitignore-style:
 // "*" and "?" stay within a folder name, "**" spans folders, a glob without a "/" matches a
 // name at any depth, one ending in "/" matches folders only, and a folder excluded excludes
 // everything below it.
-type excludes struct {
+type Excludes struct {
 	rules []excludeRule
 }
 
@@ -24,16 +22,16 @@ type excludeRule struct {
 	dirOnly bool
 }
 
-// newExcludes compiles the --exclude globs and those of the config files found for args
+// NewExcludes compiles the --exclude globs and those of the config files found for args
 // (each relative to its own folder).
-func newExcludes(flagGlobs []string, config string, args []string) *excludes {
-	x := &excludes{}
+func NewExcludes(flagGlobs []string, config string, args []string) *Excludes {
+	x := &Excludes{}
 	if wd, err := os.Getwd(); err == nil {
 		for _, g := range flagGlobs {
 			x.add(wd, g)
 		}
 	}
-	cfgs, _ := rollout.ConfigsFor(config, args)
+	cfgs, _ := ConfigsFor(config, args)
 	for _, cfg := range cfgs {
 		if dir, err := filepath.Abs(filepath.Dir(cfg.Path)); err == nil {
 			for _, g := range cfg.Exclude {
@@ -44,7 +42,7 @@ func newExcludes(flagGlobs []string, config string, args []string) *excludes {
 	return x
 }
 
-func (x *excludes) add(base, glob string) {
+func (x *Excludes) add(base, glob string) {
 	g := filepath.ToSlash(strings.TrimSpace(glob))
 	if g == "" {
 		return
@@ -88,9 +86,9 @@ func (x *excludes) add(base, glob string) {
 	x.rules = append(x.rules, r)
 }
 
-// match reports whether path (a folder when dir) is excluded: it, or a folder above it
+// Match reports whether path (a folder when dir) is excluded: it, or a folder above it
 // below a glob's base, matches.
-func (x *excludes) match(path string, dir bool) bool {
+func (x *Excludes) Match(path string, dir bool) bool {
 	if x == nil || len(x.rules) == 0 {
 		return false
 	}
