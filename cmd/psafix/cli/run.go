@@ -206,7 +206,7 @@ func (r *run) collect(args []string) ([]input, error) {
 		if !st.IsDir() {
 			// Named on the command line: a pipe or a device is read too (psafix <(helm
 			// template ...)), up to --max-size.
-			p, err := resolveLink(a)
+			p, err := kio.ResolveLink(a)
 			add(input{path: p, err: err})
 			continue
 		}
@@ -245,12 +245,12 @@ func (r *run) collect(args []string) ([]input, error) {
 				if mode&fs.ModeSymlink != 0 {
 					// A link is followed only to a file inside the tree being walked:
 					// --write must never reach outside what the user named.
-					target, err := insideTree(a, p)
+					target, err := kio.InsideTree(a, p)
 					if err != nil {
 						add(input{path: p, err: err})
 						return nil
 					}
-					if p, err = resolveLink(p); err != nil {
+					if p, err = kio.ResolveLink(p); err != nil {
 						add(input{path: p, err: err})
 						return nil
 					}
@@ -260,7 +260,7 @@ func (r *run) collect(args []string) ([]input, error) {
 				}
 				if mode&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice|fs.ModeIrregular) != 0 {
 					// Reading a FIFO would wait for a writer, and a device may never end.
-					add(input{path: p, note: fileType(mode) + ", not a regular file: skipped"})
+					add(input{path: p, note: kio.FileType(mode) + ", not a regular file: skipped"})
 					return nil
 				}
 				add(input{path: p, walked: true})
@@ -276,71 +276,6 @@ func (r *run) collect(args []string) ([]input, error) {
 	}
 	markPatches(out)
 	return out, nil
-}
-
-// fileType names what a file that is not a regular one is.
-func fileType(mode fs.FileMode) string {
-	switch {
-	case mode&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case mode&fs.ModeSocket != 0:
-		return "a socket"
-	case mode&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "a special file"
-}
-
-// insideTree checks that the symlink p resolves to a file below root, and returns it.
-func insideTree(root, p string) (string, error) {
-	target, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		return "", err
-	}
-	rootAbs, err := filepath.EvalSymlinks(root)
-	if err != nil {
-		return "", err
-	}
-	rel, err := filepath.Rel(rootAbs, target)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("symlink to %s, outside %s: not followed", target, root)
-	}
-	if st, err := os.Stat(target); err != nil || st.IsDir() {
-		return "", fmt.Errorf("symlink to %s, not a file: not followed", target)
-	}
-	return target, nil
-}
-
-// resolveLink returns the file a symlink p leads to, named from p's folder as the user named
-// p (k8s/web.yaml -> base/web.yaml is k8s/base/web.yaml), so that diffs and messages name
-// the file that changes, never the link; p itself when it is no link.
-func resolveLink(p string) (string, error) {
-	orig := p
-	for range 40 {
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return orig, err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			// Folders that are links themselves make ".." in a link's target mean another
-			// folder than it says: then the real path, absolute.
-			a, errA := os.Stat(orig)
-			b, errB := os.Stat(p)
-			if errA == nil && errB == nil && !os.SameFile(a, b) {
-				return filepath.EvalSymlinks(orig)
-			}
-			return p, nil
-		}
-		t, err := os.Readlink(p)
-		if err != nil {
-			return orig, err
-		}
-		if !filepath.IsAbs(t) {
-			t = filepath.Join(filepath.Dir(p), t)
-		}
-		p = filepath.Clean(t)
-	}
-	return orig, errors.New("too many levels of symbolic links")
 }
 
 func (r *run) read(in input) ([]byte, error) {
@@ -405,7 +340,7 @@ func (r *run) fixRead(engine *fixers.Engine, in input, data []byte, err error) *
 		return &fixers.Result{Path: in.path, Old: data, Err: &fixers.FileError{Path: in.path, Msg: "binary file (NUL byte): skipped"}}
 	}
 	if !utf8.Valid(data) {
-		return &fixers.Result{Path: in.path, Old: data, Err: &fixers.FileError{Path: in.path, Line: invalidUTF8Line(data), Msg: "not UTF-8 text: skipped"}}
+		return &fixers.Result{Path: in.path, Old: data, Err: &fixers.FileError{Path: in.path, Line: kio.InvalidUTF8Line(data), Msg: "not UTF-8 text: skipped"}}
 	}
 	if r.streaming && in.stream {
 		// The worker runs in this file's turn (process): every file before it is emitted
@@ -417,21 +352,6 @@ func (r *run) fixRead(engine *fixers.Engine, in input, data []byte, err error) *
 
 // streamSize: a larger file is fixed and reported part by part.
 const streamSize = 1 << 20
-
-func invalidUTF8Line(data []byte) int {
-	line := 1
-	for len(data) > 0 {
-		c, n := utf8.DecodeRune(data)
-		if c == utf8.RuneError && n <= 1 {
-			return line
-		}
-		if c == '\n' {
-			line++
-		}
-		data = data[n:]
-	}
-	return line
-}
 
 func errMsg(err error) string {
 	var pe *fs.PathError
