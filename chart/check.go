@@ -29,21 +29,31 @@ func (r *Result) note(format string, args ...any) {
 	r.Notes = append(r.Notes, fixers.Report{Path: filepath.Join(r.Dir, "Chart.yaml"), Line: 1, Object: "chart", Note: true, Message: fmt.Sprintf(format, args...)})
 }
 
+// loadRendered loads the chart at dir with its notes and renders it with the values it is
+// given; when either fails, res.Err says why and the chart is nil.
+func (r *Result) loadRendered(dir string, o Options) (*Chart, *Rendering) {
+	c, err := Load(dir, o)
+	if err != nil {
+		r.Err = err
+		return nil, nil
+	}
+	for _, n := range c.Notes {
+		r.note("%s", n)
+	}
+	out, err := c.Render(nil)
+	if err != nil {
+		r.Err = fmt.Errorf("cannot render the chart: %w", err)
+		return nil, nil
+	}
+	return c, out
+}
+
 // Check renders a chart and checks (and fixes, in memory) every rendered manifest, reporting
 // at the template files.
 func Check(dir string, o Options, e *fixers.Engine) *Result {
 	res := &Result{Dir: dir}
-	c, err := Load(dir, o)
-	if err != nil {
-		res.Err = err
-		return res
-	}
-	for _, n := range c.Notes {
-		res.note("%s", n)
-	}
-	r, err := c.Render(nil)
-	if err != nil {
-		res.Err = fmt.Errorf("cannot render the chart: %w", err)
+	c, r := res.loadRendered(dir, o)
+	if c == nil {
 		return res
 	}
 	res.Rendered = checkRendering(r, e)

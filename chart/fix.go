@@ -28,17 +28,8 @@ import (
 // it failing all the same).
 func Fix(dir string, o Options, e *fixers.Engine) *Result {
 	res := &Result{Dir: dir}
-	c, err := Load(dir, o)
-	if err != nil {
-		res.Err = err
-		return res
-	}
-	for _, n := range c.Notes {
-		res.note("%s", n)
-	}
-	r0, err := c.Render(nil)
-	if err != nil {
-		res.Err = fmt.Errorf("cannot render the chart: %w", err)
+	c, r0 := res.loadRendered(dir, o)
+	if c == nil {
 		return res
 	}
 	type workload struct {

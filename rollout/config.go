@@ -183,19 +183,11 @@ func ParseConfig(p string, data []byte) (*Config, error) {
 			return nil, err
 		}
 	}
-	if n := top["exemptions"]; n != nil && !kio.IsNull(n) {
-		items, err := seqField(n, "exemptions", fail)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			x, err := parseExemption(it, fail)
-			if err != nil {
-				return nil, err
-			}
-			c.exemptions = append(c.exemptions, x)
-		}
+	xs, err := parseList(top["exemptions"], "exemptions", fail, func(it *yaml.Node) (configExemption, error) { return parseExemption(it, fail) })
+	if err != nil {
+		return nil, err
 	}
+	c.exemptions = append(c.exemptions, xs...)
 	if n := top["objects"]; n != nil && !kio.IsNull(n) {
 		items, err := seqField(n, "objects", fail)
 		if err != nil {
@@ -230,19 +222,11 @@ func ParseConfig(p string, data []byte) (*Config, error) {
 			}
 		}
 	}
-	if n := top["images"]; n != nil && !kio.IsNull(n) {
-		items, err := seqField(n, "images", fail)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			img, err := parseImage(p, it, fail)
-			if err != nil {
-				return nil, err
-			}
-			c.Images = append(c.Images, img)
-		}
+	imgs, err := parseList(top["images"], "images", fail, func(it *yaml.Node) (fixers.ImageUID, error) { return parseImage(p, it, fail) })
+	if err != nil {
+		return nil, err
 	}
+	c.Images = append(c.Images, imgs...)
 	return c, nil
 }
 
@@ -294,6 +278,27 @@ func scalarField(m map[string]*yaml.Node, key string, fail failFunc) (string, er
 		return "", fail(n, "%s must be a single value", key)
 	}
 	return n.Value, nil
+}
+
+// parseList reads the sequence n (the value of key) item by item with parse; an absent or
+// null value is an empty list.
+func parseList[T any](n *yaml.Node, key string, fail failFunc, parse func(*yaml.Node) (T, error)) ([]T, error) {
+	if n == nil || kio.IsNull(n) {
+		return nil, nil
+	}
+	items, err := seqField(n, key, fail)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		x, err := parse(it)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }
 
 func seqField(n *yaml.Node, key string, fail failFunc) ([]*yaml.Node, error) {
@@ -855,31 +860,15 @@ func InlinePolicy(where string, exemptions, images *yaml.Node) (*Config, error) 
 		}
 		return fmt.Errorf("%s: %s", where, msg)
 	}
-	if exemptions != nil && !kio.IsNull(exemptions) {
-		items, err := seqField(exemptions, "spec.exemptions", fail)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			x, err := parseExemption(it, fail)
-			if err != nil {
-				return nil, err
-			}
-			c.exemptions = append(c.exemptions, x)
-		}
+	xs, err := parseList(exemptions, "spec.exemptions", fail, func(it *yaml.Node) (configExemption, error) { return parseExemption(it, fail) })
+	if err != nil {
+		return nil, err
 	}
-	if images != nil && !kio.IsNull(images) {
-		items, err := seqField(images, "spec.images", fail)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			img, err := parseImage(where, it, fail)
-			if err != nil {
-				return nil, err
-			}
-			c.Images = append(c.Images, img)
-		}
+	c.exemptions = append(c.exemptions, xs...)
+	imgs, err := parseList(images, "spec.images", fail, func(it *yaml.Node) (fixers.ImageUID, error) { return parseImage(where, it, fail) })
+	if err != nil {
+		return nil, err
 	}
+	c.Images = append(c.Images, imgs...)
 	return c, nil
 }
