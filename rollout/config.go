@@ -72,6 +72,9 @@ const (
 //	    needsRoot: false            # true: never made non-root nor hardened
 //	    writablePaths: [/tmp]       # where it writes: read-only root is then known to work
 //	    reason: our base image's user
+//	charts:               # values files per chart, as -f gives them (relative to this file's folder)
+//	  - path: charts/web
+//	    values: [deploy/web/values-prod.yaml]   # in order: a later one wins
 type Config struct {
 	// Path is the file, as given or found (relative to the current folder when below it).
 	Path string
@@ -88,6 +91,9 @@ type Config struct {
 	// Namespaces are the files (paths or globs, relative to the config file's folder) whose
 	// Namespace manifests every run reads, whatever paths it is given (namespaces:).
 	Namespaces []string
+	// Charts are the values files of charts (charts:), relative to the config file's
+	// folder: each chart is rendered with its own, as with -f.
+	Charts     []ChartEntry
 	exemptions []configExemption
 	objects    []configObject
 }
@@ -119,11 +125,18 @@ func LoadConfig(p string) (*Config, error) {
 	if err != nil {
 		return nil, &ConfigError{Path: p, Msg: "cannot read the config file: " + errMsg(err)}
 	}
-	return ParseConfig(p, data)
+	c, err := ParseConfig(p, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkCharts(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 var (
-	topFields       = []string{"apiVersion", "kind", "defaults", "exemptions", "objects", "images", "exclude", "admissionConfig", "namespaces"}
+	topFields       = []string{"apiVersion", "kind", "defaults", "exemptions", "objects", "images", "exclude", "admissionConfig", "namespaces", "charts"}
 	exemptionFields = []string{"namespace", "object", "fixers", "reason"}
 	objectFields    = []string{"object", "runAsUser", "writablePaths", "reason"}
 	imageFields     = []string{"pattern", "uid", "gid", "needsRoot", "writablePaths", "reason"}
@@ -227,6 +240,9 @@ func ParseConfig(p string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	c.Images = append(c.Images, imgs...)
+	if c.Charts, err = parseList(top["charts"], "charts", fail, func(it *yaml.Node) (ChartEntry, error) { return parseChart(it, fail) }); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -15,7 +15,7 @@ const configHead = "apiVersion: psafix.dev/v1alpha1\nkind: Config\n"
 // accepted.
 func TestConfigErrors(t *testing.T) {
 	cases := []struct{ name, text, want string }{
-		{"unknown top field", configHead + "defualts: {}\n", `c.yaml:3: unknown field "defualts" in the top level (known: apiVersion, kind, defaults, exemptions, objects, images, exclude, admissionConfig, namespaces)`},
+		{"unknown top field", configHead + "defualts: {}\n", `c.yaml:3: unknown field "defualts" in the top level (known: apiVersion, kind, defaults, exemptions, objects, images, exclude, admissionConfig, namespaces, charts)`},
 		{"unknown defaults field", configHead + "defaults:\n  level: baseline\n  colour: red\n", `c.yaml:5: unknown field "colour" in defaults (known: level, version, fixers, skip, runAsUser, writablePaths, readOnlyRoot, fixExplicitRoot, removeCapabilities, explain, resolveImages, failOn, clusterVersion)`},
 		{"resolveImages not a bool", configHead + "defaults:\n  resolveImages: yes\n", `c.yaml:4: defaults.resolveImages must be true or false, not "yes"`},
 		{"bad level", configHead + "defaults:\n  level: strict\n", `c.yaml:4: defaults.level: level must be restricted or baseline, not "strict"`},
@@ -48,6 +48,10 @@ func TestConfigErrors(t *testing.T) {
 		{"objects relative path", configHead + "objects:\n  - object: Deployment/a/b\n    writablePaths: [tmp]\n", `c.yaml:5: writable path must be absolute`},
 		{"objects nothing set", configHead + "objects:\n  - object: Deployment/a/b\n    reason: x\n", `c.yaml:4: an objects: entry sets runAsUser, writablePaths or both`},
 		{"objects unknown field", configHead + "objects:\n  - object: Deployment/a/b\n    uid: 3\n", `c.yaml:5: unknown field "uid" in an objects: entry`},
+		{"charts without path", configHead + "charts:\n  - values: [prod.yaml]\n", `c.yaml:4: a charts: entry needs path`},
+		{"charts without values", configHead + "charts:\n  - path: web\n", `c.yaml:4: a charts: entry lists its values files`},
+		{"charts values not a list", configHead + "charts:\n  - path: web\n    values: prod.yaml\n", `c.yaml:5: values must be a list`},
+		{"charts unknown field", configHead + "charts:\n  - path: web\n    release: web\n", `c.yaml:5: unknown field "release" in a charts: entry (known: path, values)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -227,5 +231,42 @@ func TestConfigNamespaces(t *testing.T) {
 	c, _ = ParseConfig(cfgPath, []byte(configHead+"namespaces: [nowhere.yaml]\n"))
 	if _, err := c.NamespaceFiles(); err == nil || !strings.Contains(err.Error(), `namespaces: "nowhere.yaml" matches no file`) {
 		t.Errorf("no match: %v", err)
+	}
+}
+
+// TestConfigCharts: charts: lists a chart's values files, relative to the config's folder;
+// a chart or values file that is not there is an error at its entry.
+func TestConfigCharts(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"charts/web/Chart.yaml", "deploy/prod.yaml"} {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("x: 1\n"), 0o644)
+	}
+	cfgPath := filepath.Join(dir, ConfigName)
+	write := func(text string) {
+		if err := os.WriteFile(cfgPath, []byte(configHead+text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("charts:\n  - path: charts/web\n    values: [deploy/prod.yaml]\n")
+	c, err := LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := c.ChartValues(filepath.Join(dir, "charts", "web"))
+	if !ok || len(got) != 1 || got[0] != filepath.Join(dir, "deploy", "prod.yaml") {
+		t.Errorf("values %q %v", got, ok)
+	}
+	if _, ok := c.ChartValues(filepath.Join(dir, "charts")); ok {
+		t.Errorf("values for a folder the config does not list")
+	}
+	write("charts:\n  - path: charts/api\n    values: [deploy/prod.yaml]\n")
+	if _, err := LoadConfig(cfgPath); err == nil || !strings.Contains(err.Error(), ":4: charts: charts/api holds no Chart.yaml") {
+		t.Errorf("missing chart: %v", err)
+	}
+	write("charts:\n  - path: charts/web\n    values: [prod.yaml]\n")
+	if _, err := LoadConfig(cfgPath); err == nil || !strings.Contains(err.Error(), ":4: charts: values file prod.yaml of charts/web not found") {
+		t.Errorf("missing values file: %v", err)
 	}
 }

@@ -15,13 +15,18 @@ import (
 	"github.com/psafix/psafix/overlay"
 )
 
-// chartOptions are the rendering options the flags give a chart.
-func (r *run) chartOptions() chart.Options {
+// chartOptions are the rendering options of a chart: the flags', and the values files its
+// .psafix.yaml lists for it unless -f gives some.
+func (r *run) chartOptions(in input) chart.Options {
 	ns := "" // the first --namespace
 	if len(r.flags.namespaces) > 0 {
 		ns = r.flags.namespaces[0]
 	}
-	return chart.Options{Release: r.flags.release, Namespace: ns, ValuesFiles: r.flags.values}
+	values := r.flags.values
+	if len(values) == 0 {
+		values, _ = in.config.ChartValues(in.path)
+	}
+	return chart.Options{Release: r.flags.release, Namespace: ns, ValuesFiles: values}
 }
 
 // workChart renders a chart and checks it, or fixes it at the source: its outcome holds one
@@ -29,9 +34,9 @@ func (r *run) chartOptions() chart.Options {
 func (r *run) workChart(engine *fixers.Engine, in input) *outcome {
 	var res *chart.Result
 	if r.check || !(r.flags.write || r.flags.diff || r.flags.list) {
-		res = chart.Check(in.path, r.chartOptions(), engine)
+		res = chart.Check(in.path, r.chartOptions(in), engine)
 	} else {
-		res = chart.Fix(in.path, r.chartOptions(), engine)
+		res = chart.Fix(in.path, r.chartOptions(in), engine)
 	}
 	o := &outcome{chart: res}
 	for _, fr := range res.Rendered {
@@ -241,13 +246,13 @@ func within(p string, paths []string) bool {
 
 // surveyChart renders a chart for psafix report: one result per rendered template.
 func (r *run) surveyChart(engine *fixers.Engine, in input) []*fixers.Result {
-	res := chart.Check(in.path, r.chartOptions(), engine)
+	res := chart.Check(in.path, r.chartOptions(in), engine)
 	if res.Err != nil {
 		return []*fixers.Result{{Path: in.path, Err: &fixers.FileError{Path: in.path, Msg: res.Err.Error()}}}
 	}
 	// "After psafix --write" is what a fix at the source reaches (computed in memory,
 	// nothing written), not what an edit of the rendering would.
-	fx := chart.Fix(in.path, r.chartOptions(), engine)
+	fx := chart.Fix(in.path, r.chartOptions(in), engine)
 	after := map[string]fixers.PodSummary{}
 	if fx.Err == nil {
 		for _, fr := range fx.Rendered {
