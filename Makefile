@@ -17,7 +17,7 @@ build:
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
-	bash action/run_test.sh
+	bash dist/action/run_test.sh
 
 # Speed and memory are measured here, never in timed unit tests.
 bench:

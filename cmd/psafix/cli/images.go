@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/psafix/psafix/imagelock"
 	"github.com/psafix/psafix/kio"
 	"github.com/psafix/psafix/rollout"
+	"github.com/psafix/psafix/rollout/imagelock"
 )
 
 // resolveOptions are how --resolve-images reaches registries (tests point it at an

@@ -17,7 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/psafix/psafix/imagelock"
+	"github.com/psafix/psafix/rollout/imagelock"
 )
 
 // toRegistry sends every registry request to the in-process registry at host, so that

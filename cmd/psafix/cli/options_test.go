@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/psafix/psafix/imagelock"
 	"github.com/psafix/psafix/rollout"
+	"github.com/psafix/psafix/rollout/imagelock"
 )
 
 // TestResolveImagesUsage: the help of --resolve-images (written in rollout, which does not

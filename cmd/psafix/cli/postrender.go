@@ -13,7 +13,7 @@ rendered on standard input, fixes them as psafix fixes a file, and writes the wh
 on standard output for Helm to install. Documents with nothing to fix pass byte for byte.
 What is fixed (risky edits included) and what is left is told on standard error.
 
-Helm v4 runs post-renderers as plugins: install the plugin in helm-plugin/ of psafix's
+Helm v4 runs post-renderers as plugins: install the plugin in dist/helm-plugin/ of psafix's
 source (its plugin.yaml runs 'psafix post-render' from PATH), then
 
   helm install web ./chart --post-renderer psafix
@@ -33,7 +33,7 @@ func newPostRenderCmd(stdin io.Reader, stdout, stderr io.Writer, code *int) *cob
 		Use:   "post-render [flags]",
 		Short: "Fix a rendered Helm release on its way to the cluster (helm --post-renderer)",
 		Long:  postRenderHelp,
-		Example: `  helm plugin install ./helm-plugin --verify=false   # once; runs psafix from PATH
+		Example: `  helm plugin install ./dist/helm-plugin --verify=false   # once; runs psafix from PATH
   helm install web ./chart --post-renderer psafix
   helm upgrade web ./chart --post-renderer psafix --post-renderer-args=--fail-on=violations
   helm template web ./chart | psafix post-render > fixed.yaml`,

@@ -148,7 +148,7 @@ func TestPostRenderInstall(t *testing.T) {
 	})
 
 	t.Run("plugin", func(t *testing.T) {
-		// Helm's loader finds helm-plugin/plugin.yaml in a plugins folder and runs its
+		// Helm's loader finds dist/helm-plugin/plugin.yaml in a plugins folder and runs its
 		// command (psafix post-render) from PATH: the test binary, linked as psafix.
 		exe, err := os.Executable()
 		if err != nil {
@@ -160,7 +160,7 @@ func TestPostRenderInstall(t *testing.T) {
 		}
 		t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 		t.Setenv(asMain, "1")
-		manifest, err := os.ReadFile(filepath.Join("..", "..", "..", "helm-plugin", "plugin.yaml"))
+		manifest, err := os.ReadFile(filepath.Join("..", "..", "..", "dist", "helm-plugin", "plugin.yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}

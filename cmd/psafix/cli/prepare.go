@@ -10,9 +10,9 @@ import (
 	"k8s.io/pod-security-admission/api"
 
 	"github.com/psafix/psafix/fixers"
-	"github.com/psafix/psafix/imagelock"
 	"github.com/psafix/psafix/kio"
 	"github.com/psafix/psafix/rollout"
+	"github.com/psafix/psafix/rollout/imagelock"
 )
 
 // prepare runs between collecting the inputs and fixing them: it reads the config file

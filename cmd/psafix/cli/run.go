@@ -12,12 +12,12 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/psafix/psafix/chart"
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
 	"github.com/psafix/psafix/krm"
-	"github.com/psafix/psafix/overlay"
 	"github.com/psafix/psafix/rollout"
+	"github.com/psafix/psafix/sources/chart"
+	"github.com/psafix/psafix/sources/overlay"
 )
 
 // run is one invocation over a set of paths.

@@ -8,11 +8,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/psafix/psafix/chart"
 	"github.com/psafix/psafix/diffview"
 	"github.com/psafix/psafix/fixers"
 	"github.com/psafix/psafix/kio"
-	"github.com/psafix/psafix/overlay"
+	"github.com/psafix/psafix/sources/chart"
+	"github.com/psafix/psafix/sources/overlay"
 )
 
 // chartOptions are the rendering options of a chart: the flags', and the values files its

@@ -9,7 +9,7 @@ import (
 // TestBuild builds the fixture overlay in-process: the patch merged into its base, with
 // origin annotations naming the base file.
 func TestBuild(t *testing.T) {
-	dir := filepath.Join("..", "fixtures", "overlays", "base-inside", "tree", "overlays", "prod")
+	dir := filepath.Join("..", "..", "fixtures", "overlays", "base-inside", "tree", "overlays", "prod")
 	out, err := Build(dir)
 	if err != nil {
 		t.Fatal(err)

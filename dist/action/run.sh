@@ -2,7 +2,7 @@
 # The GitHub Action's step (action.yml): runs psafix on the workflow's checkout with the
 # inputs the workflow set. An input left empty passes no flag, so that the namespaces'
 # pod-security.kubernetes.io labels and .psafix.yaml decide, as they do for plain
-# 'psafix check'. Tested by action/run_test.sh.
+# 'psafix check'. Tested by dist/action/run_test.sh.
 set -uo pipefail
 
 mode="${PSAFIX_MODE:-check}"

@@ -10,8 +10,11 @@
 // read is a Note, never an error), Add the entries, Write the lock, and hand Images to the
 // fixers as facts of the same kind as the .psafix.yaml images: table.
 //
-// It is its own package, beside fixers/ and kio/ rather than inside them, because it is the
-// one part of psafix that talks to the network: the fixers and the byte editor stay free of
-// registry clients, credentials and HTTP, and a build that never resolves images still links
-// the same fixers. Only the command line imports it.
+// It lives under rollout/ because of who reads its file: the lock, .psafix-images.yaml, sits
+// beside .psafix.yaml and is read with it, once per run, before any fixer runs; its entries
+// join the config's images: table as facts of the rollout, and the fixers receive them as
+// plain values (fixers.Options), never the file. It is a package of its own, not part of
+// rollout, because it is the one part of psafix that talks to the network: rollout, the
+// fixers and the byte editor stay free of registry clients, credentials and HTTP, and a
+// build that never resolves images links none of them. Only the command line imports it.
 package imagelock

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tests action/run.sh, the GitHub Action's step, with a stand-in psafix that prints the
+# Tests dist/action/run.sh, the GitHub Action's step, with a stand-in psafix that prints the
 # arguments it is given. Run by 'make test'.
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -48,8 +48,8 @@ env -i PATH="$PATH" PSAFIX="$tmp/psafix" PSAFIX_MODE=bogus bash "$here/run.sh" >
 if [ $? -ne 2 ]; then echo "FAIL bad mode does not exit 2"; fails=$((fails + 1)); fi
 
 # action.yml runs this script and defaults level and version to nothing.
-yml="$here/../action.yml"
-grep -q 'action/run.sh' "$yml" || { echo "FAIL action.yml does not run action/run.sh"; fails=$((fails + 1)); }
+yml="$here/../../action.yml"
+grep -q 'dist/action/run.sh' "$yml" || { echo "FAIL action.yml does not run dist/action/run.sh"; fails=$((fails + 1)); }
 for input in level version fail-on; do
   if awk -v i="  $input:" '$0 == i {f=1; next} f && /^  [a-z]/ {exit} f && /default:/ {print; exit}' "$yml" | grep -vq 'default: ""'; then
     echo "FAIL action.yml: input $input must default to \"\""
@@ -58,7 +58,7 @@ for input in level version fail-on; do
 done
 
 if [ "$fails" -gt 0 ]; then
-  echo "action/run_test.sh: $fails failed"
+  echo "dist/action/run_test.sh: $fails failed"
   exit 1
 fi
-echo "ok  action/run_test.sh"
+echo "ok  dist/action/run_test.sh"
