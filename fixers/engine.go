@@ -47,6 +47,11 @@ type Result struct {
 	// in the order the fixers made them (by document, workload and fixer). The changes of a
 	// document left as it was are not here.
 	Changes []*Change
+	// Final are the fixed documents as the verification parsed them from New, by document
+	// index, nil for a document left as it was; only FixFileDocuments sets it, for a caller
+	// that hands the fixed objects on rather than bytes (the KRM function), so that nothing
+	// parses New again. A caller may take the nodes: the engine is done with them.
+	Final []*kio.Document
 }
 
 // PodSummary tells which levels a workload passes, at the target version, before and after
@@ -244,7 +249,15 @@ func (e *Engine) exemptRuntimeClass(ps *podState) {
 // not verify is left exactly as it was.
 func (e *Engine) FixFile(path string, data []byte) *Result {
 	res := &Result{Path: path, Old: data}
-	e.fix(res, len(data)+1, nil)
+	e.fix(res, len(data)+1, false, nil)
+	return res
+}
+
+// FixFileDocuments is FixFile that also hands over the fixed documents (Result.Final), parsed
+// once, as the verification needs them anyway.
+func (e *Engine) FixFileDocuments(path string, data []byte) *Result {
+	res := &Result{Path: path, Old: data}
+	e.fix(res, len(data)+1, true, nil)
 	return res
 }
 
@@ -260,13 +273,13 @@ const PartBytes = 256 << 10
 // processed (Err), no part is handed over: every document is parsed first.
 func (e *Engine) FixFileParts(path string, data []byte, each func(part *Result)) *Result {
 	res := &Result{Path: path, Old: data}
-	e.fix(res, PartBytes, each)
+	e.fix(res, PartBytes, false, each)
 	return res
 }
 
 // fix fixes res.Old in parts of about partBytes of documents; each, when set, receives each
-// part's result, else res collects them all.
-func (e *Engine) fix(res *Result, partBytes int, each func(*Result)) {
+// part's result, else res collects them all; keep keeps the fixed documents (Result.Final).
+func (e *Engine) fix(res *Result, partBytes int, keep bool, each func(*Result)) {
 	src := kio.NewSource(res.Old)
 	segs := kio.Split(src.Data)
 	parts := cutParts(segs, partBytes)
@@ -303,6 +316,12 @@ func (e *Engine) fix(res *Result, partBytes int, each func(*Result)) {
 		for _, ds := range docs {
 			if !ds.refused {
 				part.Changes = append(part.Changes, ds.changes...)
+			}
+			if keep && ds.final != nil {
+				if part.Final == nil {
+					part.Final = make([]*kio.Document, len(segs))
+				}
+				part.Final[ds.doc.Index] = ds.final
 			}
 		}
 		e.remaining(part, docs)

@@ -42,7 +42,7 @@ func TestFixFileParts(t *testing.T) {
 	for _, size := range []int{1, 500, 5000} {
 		got := &Result{Path: "f.yaml", Old: data}
 		all := &Result{}
-		e.fix(got, size, func(p *Result) {
+		e.fix(got, size, false, func(p *Result) {
 			all.Remaining = append(all.Remaining, p.Remaining...)
 			all.Warnings = append(all.Warnings, p.Warnings...)
 			all.Notes = append(all.Notes, p.Notes...)

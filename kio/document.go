@@ -24,6 +24,11 @@ type Document struct {
 	// JSON is true when the document is written as JSON (its root is a flow mapping): new
 	// content is then written as JSON too.
 	JSON bool
+	// HeadComment and FootComment are the comments yaml.v3 gives the document rather than
+	// Root (a comment block above the first key that a blank line separates from it, one
+	// after the last entry): a caller that hands Root on as a node of its own (a KRM item)
+	// moves them onto it.
+	HeadComment, FootComment string
 
 	// The index: one map from node to its place in document order, and per place the
 	// rest. One pre-sized map, not one per relation, as building it is a large part of
@@ -89,6 +94,7 @@ func ParseDocument(src *Source, seg Segment, index int) (*Document, error) {
 	}
 	if node.Kind == yaml.DocumentNode && len(node.Content) > 0 {
 		d.Root = node.Content[0]
+		d.HeadComment, d.FootComment = node.HeadComment, node.FootComment
 	}
 	if d.Root == nil {
 		return d, nil

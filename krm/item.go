@@ -100,9 +100,9 @@ func (f *function) item(rl *framework.ResourceList, i int) *yaml.RNode {
 		return item
 	}
 	old := []byte(text)
-	res := f.engine.FixFile(it.name, old)
+	res := f.engine.FixFileDocuments(it.name, old)
 	if res.Err != nil {
-		if d := parseOne(old); d != nil && len(kio.FindWorkloads(d)) == 0 {
+		if len(kio.FindWorkloads(&kio.Document{Root: item.YNode()})) == 0 {
 			return item // not a workload: none of psafix's business
 		}
 		msg := res.Err.Error()
@@ -119,7 +119,7 @@ func (f *function) item(rl *framework.ResourceList, i int) *yaml.RNode {
 	out := item
 	remaining, warnings, notes := res.Remaining, res.Warnings, res.Notes
 	if res.New != nil {
-		n, err := parseFixed(item, res.New)
+		n, err := fixedItem(item, res)
 		if err != nil {
 			// The engine's result is not used: report what the item as it came fails.
 			f.fail(rl, it, "psafix bug: the fixed item does not round-trip, left unchanged: "+err.Error())
@@ -250,33 +250,41 @@ func (f *function) stderrLine(it *itemInfo, r fixers.Report) string {
 	return r.Text()
 }
 
-// parseFixed parses a fixed item back and checks it against the item as it came: every
-// annotation but the AppArmor ones a fix may change is the same, and no comment is lost
-// on the way.
-func parseFixed(item *yaml.RNode, fixed []byte) (*yaml.RNode, error) {
-	n, err := yaml.Parse(string(fixed))
-	if err != nil {
-		return nil, err
+// fixedItem is the fixed item: the engine's fixed document, as its verification parsed it
+// (Result.Final), checked against the item as it came: every annotation but the AppArmor
+// ones a fix may change is the same, and no comment is lost on the way into the
+// ResourceList.
+func fixedItem(item *yaml.RNode, res *fixers.Result) (*yaml.RNode, error) {
+	var d *kio.Document
+	for _, fd := range res.Final {
+		if fd != nil && fd.Root != nil {
+			if d != nil {
+				return nil, errors.New("the item became more than one document")
+			}
+			d = fd
+		}
 	}
-	if doc := n.Document(); doc != nil && doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-		// Comments yaml.v3 gives the document rather than its mapping would not be written
-		// inside a ResourceList.
-		c := doc.Content[0]
-		c.HeadComment = joinComments(doc.HeadComment, c.HeadComment)
-		c.FootComment = joinComments(c.FootComment, doc.FootComment)
-		doc.HeadComment, doc.FootComment = "", ""
+	if d == nil {
+		return nil, errors.New("the engine handed over no fixed document")
 	}
+	// Comments yaml.v3 gives the document rather than its mapping would not be written
+	// inside a ResourceList.
+	c := d.Root
+	c.HeadComment = joinComments(d.HeadComment, c.HeadComment)
+	c.FootComment = joinComments(c.FootComment, d.FootComment)
+	d.HeadComment, d.FootComment = "", ""
+	n := yaml.NewRNode(c)
 	if diff := cmp.Diff(keptAnnotations(item), keptAnnotations(n)); diff != "" {
 		return nil, fmt.Errorf("annotations changed (-before +after):\n%s", diff)
 	}
-	again, err := yaml.NewRNode(n.YNode()).String()
+	again, err := n.String()
 	if err != nil {
 		return nil, err
 	}
-	if diff := cmp.Diff(kio.Comments(fixed), kio.Comments([]byte(again))); diff != "" {
+	if diff := cmp.Diff(kio.Comments(res.New), kio.Comments([]byte(again))); diff != "" {
 		return nil, fmt.Errorf("comments changed (-before +after):\n%s", diff)
 	}
-	return yaml.NewRNode(n.YNode()), nil
+	return n, nil
 }
 
 func joinComments(a, b string) string {
@@ -297,16 +305,4 @@ func keptAnnotations(n *yaml.RNode) map[string]string {
 		}
 	}
 	return out
-}
-
-// parseOne parses an item's text as psafix's editor does; nil when it has no document.
-func parseOne(data []byte) *kio.Document {
-	src := kio.NewSource(data)
-	for i, seg := range kio.Split(src.Data) {
-		d, err := kio.ParseDocument(src, seg, i)
-		if err == nil && d.Root != nil {
-			return d
-		}
-	}
-	return nil
 }
