@@ -44,6 +44,24 @@ type jsonMessage struct {
 	Message string `json:"message"`
 }
 
+// jsonChange is one change a fix makes, from the engine's record (fixers.Change).
+type jsonChange struct {
+	Path       string          `json:"path"`
+	Line       int             `json:"line"`
+	Column     int             `json:"column"`
+	Object     string          `json:"object"`
+	Container  string          `json:"container,omitempty"`
+	Fixer      string          `json:"fixer"`
+	Field      string          `json:"field"`
+	Op         string          `json:"op"`
+	Old        json.RawMessage `json:"old,omitempty"`
+	New        json.RawMessage `json:"new,omitempty"`
+	Explicit   bool            `json:"explicit"`
+	Risky      bool            `json:"risky"`
+	Assumption string          `json:"assumption,omitempty"`
+	Checks     []string        `json:"checks,omitempty"`
+}
+
 type jsonReport struct {
 	Tool     string        `json:"tool"`
 	Mode     string        `json:"mode"`
@@ -51,8 +69,26 @@ type jsonReport struct {
 	Version  string        `json:"version"`
 	Summary  rollout.Tally `json:"summary"`
 	Findings []jsonFinding `json:"findings"`
+	Changes  []jsonChange  `json:"changes"`
 	Notes    []jsonMessage `json:"notes"`
 	Errors   []jsonMessage `json:"errors"`
+}
+
+func toJSONChange(path string, c *fixers.Change) jsonChange {
+	jc := jsonChange{
+		Path: path, Line: c.Line, Column: max(c.Column, 1), Object: c.Object, Container: c.Container,
+		Fixer: c.Fixer, Field: c.Field, Op: string(c.Op), Explicit: c.Explicit, Risky: c.Risky, Assumption: c.Assumption,
+	}
+	if c.Old != "" {
+		jc.Old = json.RawMessage(c.Old)
+	}
+	if c.New != "" {
+		jc.New = json.RawMessage(c.New)
+	}
+	for _, id := range c.Checks {
+		jc.Checks = append(jc.Checks, string(id))
+	}
+	return jc
 }
 
 // collected is what json and sarif need at the end of a run.
@@ -60,6 +96,7 @@ type collected struct {
 	findings []fixers.Report
 	notes    []fixers.Report
 	errors   []jsonMessage
+	changes  []jsonChange                  // the changes of fixed files, for json
 	edits    map[string]map[int][]kio.Edit // the edits of changed files by document, for SARIF fixes
 }
 
@@ -68,7 +105,10 @@ func (r *run) level() string { return string(r.opts.Level) }
 func (r *run) writeJSON(w io.Writer) {
 	rep := jsonReport{
 		Tool: "psafix", Mode: r.mode(), Level: r.level(), Version: r.opts.Version.String(),
-		Summary: r.tally, Findings: []jsonFinding{}, Notes: []jsonMessage{}, Errors: r.all.errors,
+		Summary: r.tally, Findings: []jsonFinding{}, Changes: r.all.changes, Notes: []jsonMessage{}, Errors: r.all.errors,
+	}
+	if rep.Changes == nil {
+		rep.Changes = []jsonChange{}
 	}
 	if rep.Errors == nil {
 		rep.Errors = []jsonMessage{}

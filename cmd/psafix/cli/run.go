@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -499,6 +500,7 @@ func (r *run) emit(o *outcome) {
 		// Its parts were reported as fixed: what was told stands, the count does not.
 		r.tally.Fixed -= res.Fixed
 		delete(r.all.edits, res.Path)
+		r.all.changes = slices.DeleteFunc(r.all.changes, func(c jsonChange) bool { return c.Path == res.Path })
 	}
 	if !r.check && written {
 		r.writeNotes(res.Path, o.writeNotes)
@@ -538,6 +540,11 @@ func (r *run) emitReports(res *fixers.Result, written bool) {
 		r.tally.Fixed += res.Fixed
 		for _, n := range res.Notes {
 			r.report("notice", n)
+		}
+		if r.flags.format == formatJSON {
+			for _, c := range res.Changes {
+				r.all.changes = append(r.all.changes, toJSONChange(res.Path, c))
+			}
 		}
 	} else if r.check {
 		// check fixes nothing, so it has no notes but one: a workload the admission config
