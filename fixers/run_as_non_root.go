@@ -189,7 +189,11 @@ func (p *Pod) fsGroup(uid, gid int64) {
 	if psc == nil || psc.FSGroupChangePolicy == nil {
 		p.Edit.Set(p.W.Spec, sc("fsGroupChangePolicy"), kio.Str("OnRootMismatch")).Assume("the volumes' files may be made group-owned")
 	}
-	p.note("run-as-non-root", nil, "fsGroup: %d and fsGroupChangePolicy: OnRootMismatch set so that UID %d can write the persistent volume(s) %s: files written there by a root process before are made group-owned once", gid, uid, strings.Join(vols, ", "))
+	what := "persistent volume"
+	if len(vols) > 1 {
+		what += "s"
+	}
+	p.note("run-as-non-root", nil, "fsGroup: %d and fsGroupChangePolicy: OnRootMismatch set so that UID %d can write the %s %s: files written there by a root process before are made group-owned once", gid, uid, what, strings.Join(vols, ", "))
 }
 
 // persistentVolumes names the pod's volumes that keep data between runs: persistent volume

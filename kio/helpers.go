@@ -2,6 +2,7 @@ package kio
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -84,4 +85,13 @@ func ApplyEdits(src *Source, edits []Edit) ([]byte, error) {
 		res = append(append([]byte{}, BOM...), res...)
 	}
 	return res, nil
+}
+
+// Count says "1 file" or "2 files": every count psafix prints to a reader goes through it,
+// so that no message says "1 files". Machine-read keys (JSON, SARIF) never do.
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

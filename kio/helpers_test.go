@@ -42,3 +42,11 @@ func TestHelpers(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0 files", 1: "1 file", 2: "2 files", 1000: "1000 files"} {
+		if got := Count(n, "file", "files"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

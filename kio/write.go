@@ -188,7 +188,7 @@ func WriteFileNotes(path string, old Snapshot, data []byte) ([]string, error) {
 	}
 	renamed = true
 	if n := links(info); n > 1 {
-		notes = append(notes, fmt.Sprintf("had %d hard links: this name now holds a new file, the other %d keep the old content", n, n-1))
+		notes = append(notes, fmt.Sprintf("had %d hard links: this name now holds a new file, %s the old content", n, Count(int(n-1), "other keeps", "others keep")))
 	}
 	return notes, nil
 }

@@ -224,23 +224,15 @@ func exemptFrom(pods []fixers.PodSummary, r fixers.Report) bool {
 func (f *function) summary() string {
 	var parts []string
 	if f.violations > 0 {
-		parts = append(parts, fmt.Sprintf("%s at %s", count(f.violations, "violation remains", "violations remain"), f.opts.Level))
+		parts = append(parts, fmt.Sprintf("%s at %s", kio.Count(f.violations, "violation remains", "violations remain"), f.opts.Level))
 		if f.accepted > 0 {
 			parts[len(parts)-1] += fmt.Sprintf(" (%d accepted)", f.accepted)
 		}
 	}
 	if f.failures > 0 {
-		parts = append(parts, count(f.failures, "item", "items")+" could not be processed")
+		parts = append(parts, kio.Count(f.failures, "item", "items")+" could not be processed")
 	}
 	return "psafix: " + strings.Join(parts, ", ")
-}
-
-// count says "1 item" or "2 items".
-func count(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 func (f *function) stderrLine(it *itemInfo, r fixers.Report) string {

@@ -13,6 +13,7 @@ import (
 	"k8s.io/pod-security-admission/api"
 
 	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/kio"
 )
 
 // Message is an error located in a file, as the reports list it.
@@ -126,21 +127,13 @@ func (sv *Survey) OutsideText() string {
 	if sv.Outside+sv.OutsideNS == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s and %s outside --namespace %s, left alone", plural(sv.Outside, "workload", "workloads"),
-		plural(sv.OutsideNS, "Namespace manifest", "Namespace manifests"), strings.Join(sv.Selection, ","))
+	return fmt.Sprintf("%s and %s outside --namespace %s, left alone", kio.Count(sv.Outside, "workload", "workloads"),
+		kio.Count(sv.OutsideNS, "Namespace manifest", "Namespace manifests"), strings.Join(sv.Selection, ","))
 }
 
 func (sv *Survey) fail(w io.Writer, path string, line int, msg string) {
 	sv.Errors = append(sv.Errors, Message{Path: path, Line: line, Message: msg})
 	fmt.Fprintln(w, msg)
-}
-
-// plural says "1 file" or "2 files".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 func displayName(ns *Namespace) string {
@@ -247,7 +240,7 @@ func (sv *Survey) header() string {
 }
 
 func (sv *Survey) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "psafix report: %s, %s; %s\n\n", plural(len(sv.Namespaces), "namespace", "namespaces"), plural(sv.Workloads, "workload", "workloads"), sv.header())
+	fmt.Fprintf(w, "psafix report: %s, %s; %s\n\n", kio.Count(len(sv.Namespaces), "namespace", "namespaces"), kio.Count(sv.Workloads, "workload", "workloads"), sv.header())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAMESPACE\tWORKLOADS\tPRIVILEGED\tBASELINE\tRESTRICTED\tTARGET\tENFORCE NOW\tRECOMMENDED ENFORCE")
 	for _, ns := range sv.Namespaces {
@@ -355,7 +348,7 @@ func (sv *Survey) writeChart(w io.Writer) {
 }
 
 func (sv *Survey) WriteMarkdown(w io.Writer) {
-	fmt.Fprintf(w, "# psafix report\n\n%s, %s; %s.\n\n", plural(len(sv.Namespaces), "namespace", "namespaces"), plural(sv.Workloads, "workload", "workloads"), mdEscape(sv.header()))
+	fmt.Fprintf(w, "# psafix report\n\n%s, %s; %s.\n\n", kio.Count(len(sv.Namespaces), "namespace", "namespaces"), kio.Count(sv.Workloads, "workload", "workloads"), mdEscape(sv.header()))
 	sv.writeChart(w)
 	fmt.Fprintln(w, "| Namespace | Workloads | Privileged | Baseline | Restricted | Target | Enforce now | Recommended enforce |")
 	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | --- | --- | --- |")

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/psafix/psafix/kio"
 	"github.com/psafix/psafix/kio/kiotest"
 )
 
@@ -26,5 +27,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, "psafix-gen:", err)
 		os.Exit(1)
 	}
-	fmt.Fprintf(os.Stderr, "psafix-gen: %d files of %d Deployments in %s\n", *files, *docs, *dir)
+	fmt.Fprintf(os.Stderr, "psafix-gen: %s of %s in %s\n", kio.Count(*files, "file", "files"), kio.Count(*docs, "Deployment", "Deployments"), *dir)
 }

@@ -77,7 +77,7 @@ func TestFnExitCodes(t *testing.T) {
 func TestStdinStillManifests(t *testing.T) {
 	in := "# a pod\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: busybox\n"
 	out, errs, code := runCLI(nil, []byte(in))
-	if code != ExitOK || !strings.HasPrefix(out, "# a pod\napiVersion: v1\n") || !strings.Contains(out, "runAsNonRoot: true") || !strings.Contains(errs, "psafix: 1 files (1 changed)") {
+	if code != ExitOK || !strings.HasPrefix(out, "# a pod\napiVersion: v1\n") || !strings.Contains(out, "runAsNonRoot: true") || !strings.Contains(errs, "psafix: 1 file (1 changed)") {
 		t.Errorf("exit %d, stderr %q, output:\n%s", code, errs, out)
 	}
 	// Only the default mode is the function: check and --diff read a ResourceList as a

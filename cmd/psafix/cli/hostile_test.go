@@ -105,7 +105,7 @@ func TestSameFileOnce(t *testing.T) {
 	if code != ExitFindings || strings.Count(out, "\n--- ") != 0 || strings.Count(out, "--- a/base/web.yaml\n") != 1 || strings.Contains(out, "a-web") {
 		t.Errorf("exit %d, diff:\n%s\n%s", code, out, errs)
 	}
-	if !strings.Contains(errs, "psafix: 1 files (1 would change)") {
+	if !strings.Contains(errs, "psafix: 1 file (1 would change)") {
 		t.Errorf("counts:\n%s", errs)
 	}
 	if _, err := exec.LookPath("git"); err == nil {
@@ -116,7 +116,7 @@ func TestSameFileOnce(t *testing.T) {
 			t.Errorf("git apply: %v\n%s", err, b)
 		}
 	}
-	if _, errs, _ := runWithin(t, dir, "--write", "."); !strings.Contains(errs, "1 files (1 changed)") {
+	if _, errs, _ := runWithin(t, dir, "--write", "."); !strings.Contains(errs, "1 file (1 changed)") {
 		t.Errorf("--write:\n%s", errs)
 	}
 	if fi, err := os.Lstat(filepath.Join(dir, "a-web.yaml")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
@@ -214,7 +214,7 @@ func TestLargeFileInParts(t *testing.T) {
 	if sorted(got) != sorted(want.String()) {
 		t.Errorf("reports differ from the whole file's: %d lines, want %d", len(lines)-1, strings.Count(want.String(), "\n"))
 	}
-	wantSummary := fmt.Sprintf("psafix: 1 files (1 changed), %d workloads (fixed %d), %d violations remain at restricted", whole.Workloads, whole.Fixed, len(whole.Remaining))
+	wantSummary := fmt.Sprintf("psafix: 1 file (1 changed), %s (fixed %d), %s at restricted", kio.Count(whole.Workloads, "workload", "workloads"), whole.Fixed, kio.Count(len(whole.Remaining), "violation remains", "violations remain"))
 	if lines[len(lines)-1] != wantSummary {
 		t.Errorf("summary %q, want %q", lines[len(lines)-1], wantSummary)
 	}

@@ -62,7 +62,7 @@ func (r *run) images(cfg *rollout.Config, inputs []input, stdin []byte) error {
 					return fmt.Errorf("writing %s: %w", p, err)
 				}
 			}
-			fmt.Fprintf(r.stderr, "psafix: read %d of %d images from their registries into %s\n", len(entries), len(missing), p)
+			fmt.Fprintf(r.stderr, "psafix: read %d of %s from their registries into %s\n", len(entries), kio.Count(len(missing), "image", "images"), p)
 		}
 	}
 	r.opts.Images = append(slices.Clip(r.opts.Images), lock.Images(p)...)

@@ -117,7 +117,7 @@ func TestResolveImages(t *testing.T) {
 
 	// Asked again, only the image that could not be read is looked up; the lock stays.
 	_, errs3, _ := runCLIArgs(t, "--resolve-images", "--diff", manifests)
-	if !strings.Contains(errs3, "read 0 of 1 images") {
+	if !strings.Contains(errs3, "read 0 of 1 image ") {
 		t.Errorf("second resolve:\n%s", errs3)
 	}
 	if again, _ := os.ReadFile(lock); string(again) != string(data) {

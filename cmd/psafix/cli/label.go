@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/pod-security-admission/api"
 
+	"github.com/psafix/psafix/kio"
 	"github.com/psafix/psafix/rollout"
 )
 
@@ -108,7 +109,7 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 		}
 		switch {
 		case ns.Name == "":
-			fmt.Fprintf(r.stderr, "psafix label: %s no namespace (set metadata.namespace, or name it with --namespace): not labelled\n", plural(len(ns.Pods), "workload has", "workloads have"))
+			fmt.Fprintf(r.stderr, "psafix label: %s no namespace (set metadata.namespace, or name it with --namespace): not labelled\n", kio.Count(len(ns.Pods), "workload has", "workloads have"))
 		case ns.Rec.LeftAlone:
 			fmt.Fprintf(r.stderr, "%s: left alone: %s\n", where, ns.Rec.Why)
 		case ns.Manifest == nil && len(labels) > 0:
@@ -197,13 +198,13 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 	if r.flags.diff || r.flags.list {
 		verb = "would change"
 	}
-	msg := fmt.Sprintf("psafix label: %s (%d %s), %s %s, %s without a manifest", plural(manifests, "Namespace manifest", "Namespace manifests"), changedManifests, verb,
-		plural(changedFiles, "file", "files"), verb, plural(missing, "namespace", "namespaces"))
+	msg := fmt.Sprintf("psafix label: %s (%d %s), %s %s, %s without a manifest", kio.Count(manifests, "Namespace manifest", "Namespace manifests"), changedManifests, verb,
+		kio.Count(changedFiles, "file", "files"), verb, kio.Count(missing, "namespace", "namespaces"))
 	if o := sv.OutsideText(); o != "" {
 		msg += "; " + o
 	}
 	if errs > 0 {
-		msg += fmt.Sprintf(", %d errors", errs)
+		msg += ", " + kio.Count(errs, "error", "errors")
 	}
 	fmt.Fprintln(r.stderr, msg)
 	switch {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/kio"
 	"github.com/psafix/psafix/rollout"
 )
 
@@ -73,12 +74,12 @@ func newReportCmd(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.C
 			if note := noClusterNote(sv.Targets); note != "" && rollout.PinsNewest(plans) {
 				fmt.Fprintf(stderr, "psafix report: %s\n", note)
 			}
-			fmt.Fprintf(stderr, "psafix report: %s, %s in %s", plural(sv.Files, "file", "files"), plural(sv.Workloads, "workload", "workloads"), plural(len(sv.Namespaces), "namespace", "namespaces"))
+			fmt.Fprintf(stderr, "psafix report: %s, %s in %s", kio.Count(sv.Files, "file", "files"), kio.Count(sv.Workloads, "workload", "workloads"), kio.Count(len(sv.Namespaces), "namespace", "namespaces"))
 			if o := sv.OutsideText(); o != "" {
 				fmt.Fprintf(stderr, "; %s", o)
 			}
 			if len(sv.Errors) > 0 {
-				fmt.Fprintf(stderr, ", %d errors", len(sv.Errors))
+				fmt.Fprintf(stderr, ", %s", kio.Count(len(sv.Errors), "error", "errors"))
 			}
 			fmt.Fprintln(stderr)
 			if len(sv.Errors) > 0 {
@@ -132,12 +133,4 @@ func (r *run) surveyArgs(args []string) (*survey, error) {
 	})
 	sv.Finish()
 	return sv, nil
-}
-
-// plural says "1 file" or "2 files".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

@@ -460,7 +460,7 @@ func (r *run) emit(o *outcome) {
 	res := o.Result
 	r.tally.Files++
 	if r.progress {
-		fmt.Fprintf(r.stderr, "\r\033[Kpsafix: %d/%d files", r.tally.Files, r.total)
+		fmt.Fprintf(r.stderr, "\r\033[Kpsafix: %d/%s", r.tally.Files, kio.Count(r.total, "file", "files"))
 	}
 	if res.Err != nil {
 		line := 0
@@ -683,15 +683,15 @@ func (r *run) summary() {
 	t := r.tally
 	var msg string
 	if r.check {
-		msg = fmt.Sprintf("psafix check: %d files, %d workloads, %s at %s", t.Files, t.Workloads, plural(t.Remaining, "violation", "violations"), t.LevelText(r.opts.Level))
+		msg = fmt.Sprintf("psafix check: %s, %s, %s at %s", kio.Count(t.Files, "file", "files"), kio.Count(t.Workloads, "workload", "workloads"), kio.Count(t.Remaining, "violation", "violations"), t.LevelText(r.opts.Level))
 	} else {
 		verb, changed := "fixed", fmt.Sprintf("%d changed", t.FilesChanged)
 		if r.flags.diff || r.flags.list {
 			verb, changed = "would fix", fmt.Sprintf("%d would change", t.FilesChanged)
 		}
-		msg = fmt.Sprintf("psafix: %d files (%s), %d workloads (%s %d)", t.Files, changed, t.Workloads, verb, t.Fixed)
+		msg = fmt.Sprintf("psafix: %s (%s), %s (%s %d)", kio.Count(t.Files, "file", "files"), changed, kio.Count(t.Workloads, "workload", "workloads"), verb, t.Fixed)
 		if t.Remaining > 0 {
-			msg += fmt.Sprintf(", %s at %s", plural(t.Remaining, "violation remains", "violations remain"), t.LevelText(r.opts.Level))
+			msg += fmt.Sprintf(", %s at %s", kio.Count(t.Remaining, "violation remains", "violations remain"), t.LevelText(r.opts.Level))
 		}
 	}
 	if t.Accepted > 0 {
@@ -704,10 +704,10 @@ func (r *run) summary() {
 		msg += fmt.Sprintf(", %d skipped", t.Skipped)
 	}
 	if t.Outside > 0 {
-		msg += fmt.Sprintf("; %s outside --namespace %s, left alone", plural(t.Outside, "workload", "workloads"), strings.Join(r.flags.namespaces, ","))
+		msg += fmt.Sprintf("; %s outside --namespace %s, left alone", kio.Count(t.Outside, "workload", "workloads"), strings.Join(r.flags.namespaces, ","))
 	}
 	if t.Errors > 0 {
-		msg += ", " + plural(t.Errors, "error", "errors")
+		msg += ", " + kio.Count(t.Errors, "error", "errors")
 	}
 	fmt.Fprintln(r.stderr, msg)
 }

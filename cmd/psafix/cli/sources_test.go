@@ -166,7 +166,7 @@ func TestExclude(t *testing.T) {
 	}
 	// A file given directly (pre-commit) is left out too.
 	_, report, code := runCLIArgs(t, "check", "generated/out.yaml", "apps/web.yaml")
-	if !strings.Contains(report, "psafix check: 1 files") || code != ExitFindings {
+	if !strings.Contains(report, "psafix check: 1 file,") || code != ExitFindings {
 		t.Errorf("generated/out.yaml not excluded (exit %d):\n%s", code, report)
 	}
 }
