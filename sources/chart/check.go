@@ -59,7 +59,7 @@ func Check(dir string, o Options, e *fixers.Engine) *Result {
 	res.Rendered = checkRendering(r, e)
 	// Name the values keys that feed the failing securityContexts, where probing finds
 	// them: that is where a fix goes.
-	if feeds, err := c.probe(); err == nil {
+	if feeds, err := c.probe(r); err == nil {
 		for _, fr := range res.Rendered {
 			tname := ""
 			for _, t := range r.Templates {
@@ -72,13 +72,19 @@ func Check(dir string, o Options, e *fixers.Engine) *Result {
 				kind, _, _ := strings.Cut(rep.Object, "/")
 				name := rep.Object[strings.LastIndex(rep.Object, "/")+1:]
 				var keys []string
+				field, _, _ := strings.Cut(string(rep.Check), "_")
+				if field == "windowsHostProcess" {
+					field = "windowsOptions"
+				}
 				if rep.Container != "" {
-					if vp, ok := feeds[place{tname, kind, name, "container " + rep.Container}]; ok {
-						keys = append(keys, strings.Join(vp, ".")+" (container)")
+					for _, k := range feeds.keys(place{tname, kind, name, "container " + rep.Container}, field) {
+						keys = append(keys, k+" (container)")
 					}
 				}
-				if vp, ok := feeds[place{tname, kind, name, "pod"}]; ok && !containerOnly[string(rep.Check)] {
-					keys = append(keys, strings.Join(vp, ".")+" (pod)")
+				if !containerOnly[string(rep.Check)] {
+					for _, k := range feeds.keys(place{tname, kind, name, "pod"}, field) {
+						keys = append(keys, k+" (pod)")
+					}
 				}
 				if len(keys) > 0 {
 					hint := "values: " + strings.Join(keys, ", ")

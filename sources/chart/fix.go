@@ -57,46 +57,71 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 		res.Rendered = remaining(checkRendering(r0, e))
 		return res
 	}
-	feeds, err := c.probe()
+	feeds, err := c.probe(r0)
 	if err != nil {
 		res.Err = fmt.Errorf("cannot probe the chart's values: %w", err)
 		return res
 	}
+	vals, err := c.values()
+	if err != nil {
+		res.Err = fmt.Errorf("cannot read the chart's values: %w", err)
+		return res
+	}
 	p := &plan{byFile: map[string]*fileEdit{}}
+	var applied []fedChange
 	for _, k := range order {
 		w := byWorkload[k]
 		var fed []fedChange
-		var unfed []*fixers.Change
+		var unfed, kept []*fixers.Change
 		for _, ch := range w.changes {
-			if f, ok := feedOf(feeds, w.t.Name, ch); ok {
-				fed = append(fed, f)
-			} else {
+			f, ok := feedOf(feeds, w.t.Name, ch)
+			if !ok {
 				unfed = append(unfed, ch)
+				continue
 			}
+			if cur, set := authorSet(vals, f, e.Opts); set {
+				// A value the author wrote is theirs, as in a manifest: reported, not
+				// overwritten (unless the engine was allowed to change it).
+				file := p.fileFor(c, f)
+				res.Notes = append(res.Notes, fixers.Report{Path: file, Line: max(keyLine(c.files[file], f.path), 1), Object: "values", Note: true,
+					Message: fmt.Sprintf("%s is %s, as the chart's author set it: kept (psafix would set %s to %s for %s/%s)", strings.Join(f.path, "."), cur, fieldsOf([]*fixers.Change{ch}), ch.New, w.kind, w.name)})
+				kept = append(kept, ch)
+				continue
+			}
+			fed = append(fed, f)
 		}
 		// A fixer's changes go together (a read-only root without its emptyDir breaks the
-		// workload): a fixer with a change no values key feeds makes none at the source.
-		// And a workload left failing for such a change gets no risky edit.
+		// workload): a fixer with a change no values key feeds, or one kept as the author
+		// set it, makes none at the source. And a workload left failing for such a change
+		// gets no risky edit.
 		partial, failing := map[string]bool{}, false
-		for _, ch := range unfed {
+		for _, ch := range append(append([]*fixers.Change{}, unfed...), kept...) {
 			partial[ch.Fixer] = true
 			failing = failing || len(ch.Checks) > 0
 		}
+		var withKept []*fixers.Change
 		if len(partial) > 0 {
-			kept := fed[:0]
+			rest := fed[:0]
 			for _, f := range fed {
-				if partial[f.ch.Fixer] {
+				switch {
+				case !partial[f.ch.Fixer]:
+					rest = append(rest, f)
+				case hasFixer(unfed, f.ch.Fixer):
 					unfed = append(unfed, f.ch)
-				} else {
-					kept = append(kept, f)
+				default:
+					withKept = append(withKept, f.ch)
 				}
 			}
-			fed = kept
+			fed = rest
 		}
 		if len(unfed) > 0 {
 			line := templateLine(w.t, unfed[0].Line)
 			res.Notes = append(res.Notes, fixers.Report{Path: w.t.Path, Line: line, Object: w.kind + "/" + w.name, Container: unfed[0].Container, Note: true,
 				Message: "no values key feeds " + fieldsOf(unfed) + "; add to the template: " + snippet(unfed)})
+		}
+		if len(withKept) > 0 {
+			res.Notes = append(res.Notes, fixers.Report{Path: w.t.Path, Line: templateLine(w.t, withKept[0].Line), Object: w.kind + "/" + w.name, Container: withKept[0].Container, Note: true,
+				Message: "not made at the source either (" + snippet(withKept) + "): they go with the edit the chart's values keep"})
 		}
 		for _, f := range fed {
 			if failing && risky(f.ch) {
@@ -108,6 +133,8 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 				res.Err = err
 				return res
 			}
+			f.template = w.t.Path
+			applied = append(applied, f)
 		}
 	}
 	// Edit each values file, then render from the edited copies.
@@ -153,8 +180,14 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 		res.Rendered = remaining(checkRendering(r0, e))
 		return res
 	}
+	rendered := checkRendering(r1, e)
+	if why := notTaken(applied, rendered); why != "" {
+		res.Err = fmt.Errorf("%s: nothing written", why)
+		res.Rendered = remaining(checkRendering(r0, e))
+		return res
+	}
 	res.Values = values
-	res.Rendered = remaining(checkRendering(r1, e))
+	res.Rendered = remaining(rendered)
 	// Workloads fixed: those whose rendering changed.
 	old := map[string]string{}
 	for _, t := range r0.Templates {
@@ -195,13 +228,77 @@ func remaining(rs []*fixers.Result) []*fixers.Result {
 // path that feeds that securityContext and the key path below it.
 type fedChange struct {
 	ch     *fixers.Change
-	values []string // the values map that feeds the securityContext
-	sub    []string // the changed field below it
-	append bool     // an item added to the list at sub
+	values []string // the values map or scalar that feeds the field (or a map above it)
+	path   []string // the field's path in the values
+	append bool     // an item added to the list at path
+	// template is the template file of the workload changed, once the change is made.
+	template string
+}
+
+// authorSet reports whether a fed change would overwrite a value the chart's values hold
+// (cur, as JSON): the author's choice, kept as it would be in a manifest, unless the engine
+// replaced it in the rendering (where the same rules decided it could) or the opt-in
+// --fix-explicit-root allows it for runAsUser and runAsNonRoot.
+func authorSet(vals map[string]any, f fedChange, o *fixers.Options) (cur string, set bool) {
+	if f.append || f.ch.Explicit {
+		return "", false
+	}
+	var v any = vals
+	for _, k := range f.path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return "", false
+		}
+		if v, ok = m[k]; !ok {
+			return "", false
+		}
+	}
+	if v == nil {
+		return "", false
+	}
+	if _, ok := v.(map[string]any); ok {
+		return "", false
+	}
+	b, _ := json.Marshal(v)
+	var want any
+	if json.Unmarshal([]byte(f.ch.New), &want) == nil && reflect.DeepEqual(normalize(v), want) {
+		return "", false
+	}
+	if last := f.path[len(f.path)-1]; o != nil && o.FixExplicitRoot && (last == "runAsUser" || last == "runAsNonRoot") {
+		return "", false
+	}
+	return string(b), true
+}
+
+func hasFixer(cs []*fixers.Change, fixer string) bool {
+	for _, c := range cs {
+		if c.Fixer == fixer {
+			return true
+		}
+	}
+	return false
+}
+
+// notTaken checks, on the new rendering's results, that each change made at the source took
+// effect: the engine would not make it again. A values key probing found to feed a field
+// that, set, does not set it (a template that converts or ignores it) writes nothing.
+func notTaken(applied []fedChange, rendered []*fixers.Result) string {
+	again := map[string]bool{}
+	for _, fr := range rendered {
+		for _, ch := range fr.Changes {
+			again[fr.Path+"\x00"+ch.Kind+"\x00"+ch.Name+"\x00"+ch.Field] = true
+		}
+	}
+	for _, f := range applied {
+		if again[f.template+"\x00"+f.ch.Kind+"\x00"+f.ch.Name+"\x00"+f.ch.Field] {
+			return fmt.Sprintf("the values key %s, set to %s, does not set %s of %s/%s when the chart is rendered again (probing found it feeds it)", strings.Join(f.path, "."), f.ch.New, fieldsOf([]*fixers.Change{f.ch}), f.ch.Kind, f.ch.Name)
+		}
+	}
+	return ""
 }
 
 // feedOf finds the values map that feeds the securityContext a change is in.
-func feedOf(feeds map[place][]string, template string, ch *fixers.Change) (fedChange, bool) {
+func feedOf(fs feeds, template string, ch *fixers.Change) (fedChange, bool) {
 	scope := "pod"
 	if ch.Container != "" || ch.ContainerField != "" {
 		scope = ch.ContainerField + "[" + strconv.Itoa(ch.ContainerIndex) + "]"
@@ -219,15 +316,15 @@ func feedOf(feeds map[place][]string, template string, ch *fixers.Change) (fedCh
 	if strings.ContainsAny(rest, "[]") {
 		return fedChange{}, false
 	}
-	vp, ok := feeds[place{template, ch.Kind, ch.Name, scope}]
-	if !ok {
-		return fedChange{}, false
-	}
 	var sub []string
 	if rest != "" {
 		sub = strings.Split(rest, ".")
 	}
-	return fedChange{ch: ch, values: vp, sub: sub, append: appendItem}, true
+	feed, path, ok := fs.of(place{template, ch.Kind, ch.Name, scope}, sub)
+	if !ok {
+		return fedChange{}, false
+	}
+	return fedChange{ch: ch, values: feed, path: path, append: appendItem}, true
 }
 
 var itemIndex = regexp.MustCompile(`^(.*)\[\d+\]$`)
@@ -248,21 +345,26 @@ type valuesNote struct {
 	msg  string
 }
 
-// keyLine finds the line of a values key in a values file: each key of the path in turn,
-// below the one before it (0 when not found).
+// keyLine finds the line of a values key in a values file: the deepest key of the path
+// the file holds (0 when it holds none).
 func keyLine(data []byte, path []string) int {
-	lines := strings.Split(string(data), "\n")
-	at, found := 0, 0
-	for _, k := range path {
-		for i := at; i < len(lines); i++ {
-			t := strings.TrimLeft(lines[i], " -")
-			if strings.HasPrefix(t, k+":") {
-				at, found = i+1, i+1
+	src := kio.NewSource(data)
+	for i, seg := range kio.Split(src.Data) {
+		d, err := kio.ParseDocument(src, seg, i)
+		if err != nil || d.Root == nil {
+			continue
+		}
+		line, n := 0, d.Root
+		for _, k := range path {
+			kn, v := kio.Lookup(n, k)
+			if kn == nil {
 				break
 			}
+			line, n = kn.Line, v
 		}
+		return line
 	}
-	return found
+	return 0
 }
 
 type setOp struct {
@@ -271,22 +373,26 @@ type setOp struct {
 	append bool
 }
 
-// add records a fed change in the values file that sets its map.
-func (p *plan) add(c *Chart, f fedChange) error {
-	file := c.valuesPath()
+// fileFor is the values file a fed change goes to: the last -f file that sets the map or
+// scalar that feeds it, else the chart's values.yaml.
+func (p *plan) fileFor(c *Chart, f fedChange) string {
 	for i := len(c.Opts.ValuesFiles) - 1; i >= 0; i-- {
 		vf := c.Opts.ValuesFiles[i]
 		if v, err := common.ReadValues(c.files[vf]); err == nil {
 			if _, err := v.PathValue(strings.Join(f.values, ".")); err == nil {
-				file = vf
-				break
+				return vf
 			}
 			if _, err := v.Table(strings.Join(f.values, ".")); err == nil {
-				file = vf
-				break
+				return vf
 			}
 		}
 	}
+	return c.valuesPath()
+}
+
+// add records a fed change in the values file that sets its map or scalar.
+func (p *plan) add(c *Chart, f fedChange) error {
+	file := p.fileFor(c, f)
 	fe := p.byFile[file]
 	if fe == nil {
 		fe = &fileEdit{already: map[string]string{}}
@@ -296,7 +402,7 @@ func (p *plan) add(c *Chart, f fedChange) error {
 	if err := json.Unmarshal([]byte(f.ch.New), &x); err != nil {
 		return fmt.Errorf("psafix bug: change %s: %v", f.ch, err)
 	}
-	path := append(append([]string{}, f.values...), f.sub...)
+	path := f.path
 	key := strings.Join(path, ".")
 	if f.append {
 		key += "[]" + f.ch.New

@@ -1,10 +1,14 @@
 package chart
 
 import (
+	"fmt"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"helm.sh/helm/v4/pkg/chart/common"
 	"helm.sh/helm/v4/pkg/chart/common/util"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -12,23 +16,86 @@ import (
 	"github.com/psafix/psafix/kio"
 )
 
-// probeKey starts the marker keys probing puts into values maps: where a marker shows up
-// in a rendered securityContext, the map it was put in feeds that securityContext.
+// probeKey starts the marker keys probing puts into values maps, and the marker strings it
+// puts in place of scalar values: where a marker shows up in a rendered securityContext,
+// the value it was put in feeds that part of the securityContext.
 const probeKey = "psafixProbe"
 
+// scalarMarker is a rendered scalar that is a marker: a scalar value's ("psafixProbe7"), or
+// a map marker printed as text ("map[psafixProbe7:x]": a null value written as a scalar).
+var scalarMarker = regexp.MustCompile(`^(?:` + probeKey + `(\d+)|map\[` + probeKey + `(\d+):x\])$`)
+
 // place is a securityContext in a rendering: of a workload's pod spec (scope "pod") or of
-// one of its containers ("containers[0]").
+// one of its containers ("containers[0]", and "container NAME").
 type place struct {
 	template, kind, name, scope string
 }
 
-// probe finds, for every securityContext of the rendering, the values map that feeds it
-// (through toYaml, with, merge...): every map and null of the values gets a marker key,
-// the chart is rendered, and each marker found in a securityContext names its map. Never a
-// guess from key names: a chart that calls it hardening.pod is found as well as one that
-// calls it podSecurityContext. A probe that breaks the rendering is left out (the others
-// are rendered again without it, halving the set).
-func (c *Chart) probe() (map[place][]string, error) {
+// feeds are, for each securityContext of a rendering, the values that feed it: by path
+// below the securityContext ("" for the securityContext itself, "seccompProfile",
+// "runAsUser"), the values path whose map or scalar renders there.
+type feeds map[place]map[string][]string
+
+// of finds what feeds the field at sub (a path below the securityContext of p, split at
+// dots): the values path of the deepest part of sub a values map or scalar feeds (feed),
+// and the field's path in the values (path: feed and the keys of sub below it).
+func (f feeds) of(p place, sub []string) (feed, path []string, ok bool) {
+	at := f[p]
+	for i := len(sub); i >= 0; i-- {
+		if vp, ok := at[strings.Join(sub[:i], ".")]; ok {
+			return vp, append(append([]string{}, vp...), sub[i:]...), true
+		}
+	}
+	return nil, nil, false
+}
+
+// keys are the values paths that feed the field of p's securityContext (its first key:
+// seccompProfile, runAsUser), shallowest first: a map that feeds the whole securityContext,
+// or what feeds the field or a part of it.
+func (f feeds) keys(p place, field string) []string {
+	at := f[p]
+	subs := make([]string, 0, len(at))
+	for s := range at {
+		if first, _, _ := strings.Cut(s, "."); s == "" || first == field {
+			subs = append(subs, s)
+		}
+	}
+	sort.Slice(subs, func(i, j int) bool {
+		a, b := subs[i], subs[j]
+		if a == "" || b == "" {
+			return a == "" && b != ""
+		}
+		if da, db := strings.Count(a, "."), strings.Count(b, "."); da != db {
+			return da < db
+		}
+		return a < b
+	})
+	var out []string
+	for _, s := range subs {
+		k := strings.Join(at[s], ".")
+		below := false
+		for _, o := range out {
+			below = below || k == o || strings.HasPrefix(k, o+".")
+		}
+		if !below {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// values are the chart's values as a rendering sees them: its defaults (and its
+// sub-charts') under the -f files.
+func (c *Chart) values() (map[string]any, error) {
 	ch, err := loader.Load(c.Dir)
 	if err != nil {
 		return nil, err
@@ -39,17 +106,41 @@ func (c *Chart) probe() (map[place][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var cands [][]string
+	return vals, nil
+}
+
+// probe finds, for every securityContext of the rendering r (the chart rendered with its
+// values), the values that feed it (through toYaml, with, merge, or a scalar written into
+// one field). Never a guess from key names: a chart that calls it hardening.pod is found as
+// well as one that calls it podSecurityContext, and runAsUser: {{ .Values.uid }} as well as
+// a whole map.
+//
+// First every map and null of the values gets a marker key, and the chart is rendered: a
+// marker found in a securityContext names its map; a null printed as a scalar names its
+// key. Then every scalar is replaced by a marker string (those that are true, non-zero or
+// non-empty in one rendering, the others in another, so that an if the markers turn the
+// other way hides no more than it must), found where a securityContext field is exactly
+// that marker and, in r, holds the scalar's own value: a field an if shows only for the
+// marker is not the scalar's. A probe that breaks the rendering is left out (the others are
+// rendered again without it, halving the set). Fix verifies by rendering again what probing
+// found: a values key that does not set the field it was found to feed writes nothing.
+func (c *Chart) probe(r *Rendering) (feeds, error) {
+	vals, err := c.values()
+	if err != nil {
+		return nil, err
+	}
+	var maps, truthy, falsy [][]string
+	scalar := map[string]string{} // a scalar's value as a rendering prints it, by path
 	var walk func(path []string, v any)
 	walk = func(path []string, v any) {
 		switch x := v.(type) {
 		case nil:
 			if len(path) > 0 {
-				cands = append(cands, path)
+				maps = append(maps, path)
 			}
 		case map[string]any:
 			if len(path) > 0 {
-				cands = append(cands, path)
+				maps = append(maps, path)
 			}
 			keys := make([]string, 0, len(x))
 			for k := range x {
@@ -59,41 +150,134 @@ func (c *Chart) probe() (map[place][]string, error) {
 			for _, k := range keys {
 				walk(append(path[:len(path):len(path)], k), x[k])
 			}
+		case []any:
+			// Lists are not probed: an item has no key to edit in place.
+		default:
+			s := fmt.Sprint(x)
+			scalar[strings.Join(path, "\x00")] = s
+			if s == "false" || s == "" || s == "0" {
+				falsy = append(falsy, path)
+			} else {
+				truthy = append(truthy, path)
+			}
 		}
 	}
 	walk(nil, map[string]any(vals))
-	found := map[place][]string{}
-	var try func(idx []int)
-	try = func(idx []int) {
+	// Helm drops a null from the values it renders with: the files' nulls (a key the
+	// author left empty for the user to set) are probed as maps are.
+	for _, name := range c.fileOrder() {
+		raw, err := common.ReadValues(c.files[name])
+		if err != nil {
+			continue
+		}
+		eachNull(nil, map[string]any(raw), func(path []string) {
+			for _, m := range maps {
+				if slices.Equal(m, path) {
+					return
+				}
+			}
+			maps = append(maps, path)
+		})
+	}
+	// What r renders in each securityContext field, to check scalar findings against.
+	shown := map[place]map[string]string{}
+	for _, t := range r.Templates {
+		eachSecurityField(t, func(p place, sub, k string, v *yaml.Node) {
+			if v != nil && v.Kind == yaml.ScalarNode {
+				if shown[p] == nil {
+					shown[p] = map[string]string{}
+				}
+				shown[p][join(sub, k)] = v.Value
+			}
+		})
+	}
+	found := feeds{}
+	record := func(p place, sub string, vp []string) {
+		if found[p] == nil {
+			found[p] = map[string][]string{}
+		}
+		found[p][sub] = vp
+	}
+	var try func(cands [][]string, marker func(i int) any, idx []int, keep func(p place, sub string, vp []string) bool)
+	try = func(cands [][]string, marker func(i int) any, idx []int, keep func(p place, sub string, vp []string) bool) {
 		if len(idx) == 0 {
 			return
 		}
 		extra := map[string]any{}
 		for _, i := range idx {
-			setPath(extra, cands[i], map[string]any{probeKey + strconv.Itoa(i): "x"})
+			setPath(extra, cands[i], marker(i))
 		}
-		r, err := c.Render(extra)
+		out, err := c.Render(extra)
 		if err != nil {
 			if len(idx) > 1 {
-				try(idx[:len(idx)/2])
-				try(idx[len(idx)/2:])
+				try(cands, marker, idx[:len(idx)/2], keep)
+				try(cands, marker, idx[len(idx)/2:], keep)
 			}
 			return
 		}
-		for _, t := range r.Templates {
-			findProbes(t, func(p place, i int) {
-				if i >= 0 && i < len(cands) {
-					found[p] = cands[i]
+		for _, t := range out.Templates {
+			eachSecurityField(t, func(p place, sub, k string, v *yaml.Node) {
+				if strings.HasPrefix(k, probeKey) {
+					// A marker key: the map it is in.
+					if i, err := strconv.Atoi(strings.TrimPrefix(k, probeKey)); err == nil && i >= 0 && i < len(cands) && keep(p, sub, cands[i]) {
+						record(p, sub, cands[i])
+					}
+					return
+				}
+				if v == nil || v.Kind != yaml.ScalarNode {
+					return
+				}
+				if m := scalarMarker.FindStringSubmatch(v.Value); m != nil {
+					if i, _ := strconv.Atoi(m[1] + m[2]); i < len(cands) && keep(p, join(sub, k), cands[i]) {
+						record(p, join(sub, k), cands[i])
+					}
 				}
 			})
 		}
 	}
-	all := make([]int, len(cands))
-	for i := range all {
-		all[i] = i
+	all := func(n int) []int {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx
 	}
-	try(all)
+	try(maps, func(i int) any { return map[string]any{probeKey + strconv.Itoa(i): "x"} }, all(len(maps)),
+		func(place, string, []string) bool { return true })
+	// A scalar's finding stands where r shows the scalar's own value in that field (and a
+	// field a scalar feeds is the scalar's, even inside a map another value feeds).
+	ownValue := func(p place, sub string, vp []string) bool {
+		v, ok := shown[p][sub]
+		return ok && v == scalar[strings.Join(vp, "\x00")]
+	}
+	try(truthy, func(i int) any { return probeKey + strconv.Itoa(i) }, all(len(truthy)), ownValue)
+	try(falsy, func(i int) any { return probeKey + strconv.Itoa(i) }, all(len(falsy)), ownValue)
 	return found, nil
+}
+
+// eachNull calls found with the path of every null in v.
+func eachNull(path []string, v map[string]any, found func([]string)) {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p := append(path[:len(path):len(path)], k)
+		switch x := v[k].(type) {
+		case nil:
+			found(p)
+		case map[string]any:
+			eachNull(p, x, found)
+		}
+	}
+}
+
+func join(sub, k string) string {
+	if sub == "" {
+		return k
+	}
+	return sub + "." + k
 }
 
 // setPath puts v at path in m, creating maps on the way (over anything else there).
@@ -109,8 +293,11 @@ func setPath(m map[string]any, path []string, v any) {
 	m[path[len(path)-1]] = v
 }
 
-// findProbes calls found for every marker in a securityContext of a rendered template.
-func findProbes(t Template, found func(place, int)) {
+// eachSecurityField calls visit for every field of every pod's and container's
+// securityContext in a rendered template, at every depth: sub is the path of the mapping
+// that holds the field below the securityContext ("" for the securityContext itself), k its
+// key and v its value.
+func eachSecurityField(t Template, visit func(p place, sub, k string, v *yaml.Node)) {
 	src := kio.NewSource([]byte(t.Text))
 	for i, seg := range kio.Split(src.Data) {
 		d, err := kio.ParseDocument(src, seg, i)
@@ -120,16 +307,20 @@ func findProbes(t Template, found func(place, int)) {
 		for _, w := range kio.FindWorkloads(d) {
 			look := func(m *yaml.Node, scope string) {
 				_, sc := kio.Lookup(m, "securityContext")
-				if sc == nil || sc.Kind != yaml.MappingNode {
-					return
-				}
-				for j := 0; j+1 < len(sc.Content); j += 2 {
-					if k := sc.Content[j].Value; strings.HasPrefix(k, probeKey) {
-						if n, err := strconv.Atoi(strings.TrimPrefix(k, probeKey)); err == nil {
-							found(place{t.Name, w.Kind, w.Name, scope}, n)
-						}
+				p := place{t.Name, w.Kind, w.Name, scope}
+				var walk func(n *yaml.Node, sub string, depth int)
+				walk = func(n *yaml.Node, sub string, depth int) {
+					n = kio.Resolve(n)
+					if n == nil || n.Kind != yaml.MappingNode || depth > 8 {
+						return
+					}
+					for j := 0; j+1 < len(n.Content); j += 2 {
+						k, v := n.Content[j].Value, kio.Resolve(n.Content[j+1])
+						visit(p, sub, k, v)
+						walk(v, join(sub, k), depth+1)
 					}
 				}
+				walk(sc, "", 0)
 			}
 			look(w.Spec, "pod")
 			for _, f := range kio.ContainerFields {

@@ -70,6 +70,16 @@ type Chart struct {
 // valuesPath is the chart's own values file.
 func (c *Chart) valuesPath() string { return filepath.Join(c.Dir, "values.yaml") }
 
+// fileOrder are the values files in the order a rendering reads them: the chart's
+// values.yaml, then the -f files.
+func (c *Chart) fileOrder() []string {
+	out := []string{}
+	if _, ok := c.files[c.valuesPath()]; ok {
+		out = append(out, c.valuesPath())
+	}
+	return append(out, c.Opts.ValuesFiles...)
+}
+
 // userValues merges the -f files, a later one over an earlier one.
 func (c *Chart) userValues() map[string]any {
 	user := map[string]any{}

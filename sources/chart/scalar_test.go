@@ -1,0 +1,101 @@
+package chart
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/psafix/psafix/fixers"
+	"github.com/psafix/psafix/kio/kiotest"
+)
+
+// TestScalarExplicitRoot: a values scalar the author set to root is kept by default and
+// changed in place with --fix-explicit-root, its comment kept; either way the chart's
+// other values are edited the same.
+func TestScalarExplicitRoot(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "api")
+	if _, err := kiotest.CopyTree(filepath.Join("..", "..", "fixtures", "charts", "scalar-explicit-root", "tree", "api"), dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	const kept = "runAsUser: 0  # the entrypoint still binds port 80 as root\n"
+	for _, fix := range []bool{false, true} {
+		o := fixers.DefaultOptions()
+		o.FixExplicitRoot = fix
+		res := Fix(dir, Options{}, fixers.NewEngine(o))
+		if res.Err != nil || len(res.Values) != 1 {
+			t.Fatalf("fix %v: %v %d", fix, res.Err, len(res.Values))
+		}
+		got := string(res.Values[0].New)
+		if fix == strings.Contains(got, kept) {
+			t.Errorf("fix %v:\n%s", fix, got)
+		}
+		if fix && !strings.Contains(got, "runAsUser: 65532  # the entrypoint still binds port 80 as root\n") {
+			t.Errorf("not changed in place:\n%s", got)
+		}
+	}
+}
+
+// TestProbeScalars: probing finds a scalar where a securityContext field shows its value,
+// and not where an if shows the field only for the marker.
+func TestProbeScalars(t *testing.T) {
+	dir := writeChart(t, map[string]string{
+		"values.yaml": "uid: 1000\nstrict: false\nroot: 0\ntight: {}\n",
+		"templates/pod.yaml": `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  securityContext:
+    runAsUser: {{ .Values.uid }}
+    {{- if .Values.strict }}
+    runAsGroup: {{ .Values.strict }}
+    {{- end }}
+    fsGroup: {{ .Values.root }}
+    seccompProfile: {{ toYaml .Values.tight | nindent 6 }}
+  containers:
+  - name: c
+    image: example.com/c:1
+`,
+	})
+	c, err := Load(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Render(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.probe(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := f[place{"chart/templates/pod.yaml", "Pod", "p", "pod"}]
+	want := map[string]string{"runAsUser": "uid", "fsGroup": "root", "seccompProfile": "tight"}
+	for sub, vp := range want {
+		if got := strings.Join(at[sub], "."); got != vp {
+			t.Errorf("%s fed by %q, want %q", sub, got, vp)
+		}
+	}
+	if len(at) != len(want) {
+		t.Errorf("feeds %v", at)
+	}
+}
+
+// writeChart writes a chart named "chart" with files (slash-separated, relative to it) and
+// returns its folder.
+func writeChart(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "chart")
+	files["Chart.yaml"] = "apiVersion: v2\nname: chart\nversion: 0.1.0\n"
+	for name, text := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
