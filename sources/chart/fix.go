@@ -67,7 +67,7 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 		res.Err = fmt.Errorf("cannot read the chart's values: %w", err)
 		return res
 	}
-	p := &plan{byFile: map[string]*fileEdit{}}
+	p := &plan{byFile: map[string]*fileEdit{}, explain: e.Opts.Explain}
 	var applied []fedChange
 	for _, k := range order {
 		w := byWorkload[k]
@@ -332,12 +332,23 @@ var itemIndex = regexp.MustCompile(`^(.*)\[\d+\]$`)
 // plan is the edits to make, by values file.
 type plan struct {
 	byFile map[string]*fileEdit
+	// explain: --explain, the assumption of each risky edit as a comment on its line.
+	explain bool
 }
 
 type fileEdit struct {
 	sets    []setOp
 	notes   []valuesNote
 	already map[string]string
+	// explain are the "# psafix: ..." comments --explain writes on the lines set.
+	explain []explainNote
+}
+
+// explainNote is the assumption of a risky edit, for the line of the values key it sets
+// (or of the item it adds to the list at path).
+type explainNote struct {
+	set  setOp
+	text string
 }
 
 type valuesNote struct {
@@ -414,7 +425,11 @@ func (p *plan) add(c *Chart, f fedChange) error {
 		return nil
 	}
 	fe.already[key] = f.ch.New
-	fe.sets = append(fe.sets, setOp{path: path, v: toValue(x), append: f.append})
+	set := setOp{path: path, v: toValue(x), append: f.append}
+	fe.sets = append(fe.sets, set)
+	if p.explain && f.ch.Risky && f.ch.Assumption != "" {
+		fe.explain = append(fe.explain, explainNote{set, f.ch.Assumption})
+	}
 	if risky(f.ch) {
 		why := f.ch.Assumption
 		if why == "" {
@@ -459,6 +474,9 @@ func (fe *fileEdit) apply(old []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(fe.explain) > 0 {
+		edits = fe.explained(src, d.Index, edits)
+	}
 	nb := kio.Apply(src.Data, edits)
 	if src.BOM {
 		nb = append(append([]byte{}, kio.BOM...), nb...)
@@ -482,6 +500,73 @@ func (fe *fileEdit) apply(old []byte) ([]byte, error) {
 		return nil, fmt.Errorf("psafix bug: the edited values differ from the intended ones")
 	}
 	return nb, nil
+}
+
+// explained adds to the edits of document doc the --explain comments, as the engine adds
+// them in a manifest (kio.Explain): on each line a risky edit writes, that has no comment of
+// its own.
+func (fe *fileEdit) explained(src *kio.Source, doc int, edits []kio.Edit) []kio.Edit {
+	fixed := kio.NewSource(kio.Apply(src.Data, edits))
+	segs := kio.Split(fixed.Data)
+	if doc >= len(segs) {
+		return edits
+	}
+	d, err := kio.ParseDocument(fixed, segs[doc], doc)
+	if err != nil || d.Root == nil {
+		return edits
+	}
+	var notes []kio.LineNote
+	for _, n := range fe.explain {
+		field, ok := fieldPath(n.set.path)
+		if !ok {
+			continue
+		}
+		if n.set.append {
+			// The item added: the last one of the list that holds its value.
+			var l *yaml.Node = d.Root
+			for _, k := range n.set.path {
+				if _, l = kio.Lookup(l, k); l == nil {
+					break
+				}
+			}
+			l = kio.Resolve(l)
+			item := -1
+			if l != nil && l.Kind == yaml.SequenceNode {
+				for i, it := range l.Content {
+					if it.Kind == yaml.ScalarNode && kio.Str(it.Value) == n.set.v {
+						item = i
+					}
+				}
+			}
+			if item < 0 {
+				continue
+			}
+			field += "[" + strconv.Itoa(item) + "]"
+		}
+		notes = append(notes, kio.LineNote{Field: field, Text: n.text})
+	}
+	out, _ := kio.Explain(src, doc, edits, notes)
+	return out
+}
+
+// fieldPath writes a values path as kio.LineNote's Field: keys joined by '.', a key with a
+// dot in brackets.
+func fieldPath(path []string) (string, bool) {
+	var b strings.Builder
+	for i, k := range path {
+		switch {
+		case strings.ContainsAny(k, "[]"):
+			return "", false
+		case strings.Contains(k, "."):
+			b.WriteString("[" + k + "]")
+		default:
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(k)
+		}
+	}
+	return b.String(), true
 }
 
 func (fe *fileEdit) hasAppend() bool {
