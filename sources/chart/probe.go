@@ -84,15 +84,6 @@ func (f feeds) keys(p place, field string) []string {
 	return out
 }
 
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // values are the chart's values as a rendering sees them: its defaults (and its
 // sub-charts') under the -f files.
 func (c *Chart) values() (map[string]any, error) {
