@@ -273,3 +273,22 @@ func hunkCounts(header string) (oldN, newN int) {
 	}
 	return count(f[1]), count(f[2])
 }
+
+// NewFile returns the diff that creates a file holding b, as git writes it: a "diff --git"
+// line, "new file mode", "--- /dev/null" and "+++ b/<path>", so that git apply and patch -p1
+// create the file.
+func NewFile(path string, b []byte, executable bool) string {
+	d := Unified(path, path, nil, b, 3)
+	if d == "" {
+		return ""
+	}
+	name := header("b/" + trimDot(path))
+	_, hunks, _ := strings.Cut(d, "\n+++ ")
+	_, hunks, _ = strings.Cut(hunks, "\n")
+	mode := "100644"
+	if executable {
+		mode = "100755"
+	}
+	return fmt.Sprintf("diff --git %s %s\nnew file mode %s\n--- /dev/null\n+++ %s\n%s",
+		header("a/"+trimDot(path)), name, mode, name, hunks)
+}

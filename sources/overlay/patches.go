@@ -38,6 +38,9 @@ type Kustomization struct {
 	Resources []string
 	// Remote are the resources it names that are not local (URLs, git repositories).
 	Remote []string
+	// NamePrefix, NameSuffix and Namespace are what it sets on every resource (after its
+	// patches are applied).
+	NamePrefix, NameSuffix, Namespace string
 }
 
 // Read reads a kustomization file. Components are followed (each once) for their patches.
@@ -66,12 +69,15 @@ func read(path string, seen map[string]bool) (*Kustomization, error) {
 		PatchesJSON6902 []struct {
 			Path string `yaml:"path"`
 		} `yaml:"patchesJson6902"`
+		NamePrefix string `yaml:"namePrefix"`
+		NameSuffix string `yaml:"nameSuffix"`
+		Namespace  string `yaml:"namespace"`
 	}
 	if err := yaml.Unmarshal(data, &k); err != nil {
 		return nil, err
 	}
 	dir := filepath.Dir(abs)
-	out := &Kustomization{Path: path}
+	out := &Kustomization{Path: path, NamePrefix: k.NamePrefix, NameSuffix: k.NameSuffix, Namespace: k.Namespace}
 	local := func(p string) (string, bool) {
 		if p == "" || isRemote(p) {
 			return "", false

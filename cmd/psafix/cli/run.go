@@ -124,7 +124,7 @@ func (r *run) main(args []string) (int, error) {
 	if r.progress {
 		fmt.Fprint(r.stderr, "\r\033[K")
 	}
-	r.overlayHints(engine, args)
+	r.fixOverlays(engine, args)
 	switch r.flags.format {
 	case formatJSON:
 		r.writeJSON(r.reportOut())
@@ -378,6 +378,8 @@ type outcome struct {
 	sub      []*outcome
 	rendered bool
 	chart    *chart.Result
+	// notes are told before the outcome (kustomize's deprecation warnings on a build).
+	notes []fixers.Report
 }
 
 func (r *run) work(engine *fixers.Engine, in input) (o *outcome) {
@@ -453,6 +455,9 @@ func panicSite() string {
 
 // emit prints one outcome; outcomes arrive in input order.
 func (r *run) emit(o *outcome) {
+	for _, n := range o.notes {
+		r.report("notice", n)
+	}
 	if o.Result == nil {
 		r.emitChart(o)
 		return

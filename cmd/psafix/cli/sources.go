@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -132,9 +133,13 @@ func (r *run) checkValuesFlag(inputs []input) error {
 // by one all the same.
 func (r *run) workOverlay(engine *fixers.Engine, in input) *outcome {
 	kf := overlay.File(in.path)
-	built, err := overlay.Build(in.path)
+	built, notes, err := overlay.BuildNotes(in.path)
+	var told []fixers.Report
+	for _, n := range notes {
+		told = append(told, fixers.Report{Path: userPath(in.path, n.Path), Line: 1, Object: "kustomization", Note: true, Message: n.Msg})
+	}
 	if err != nil {
-		return &outcome{Result: &fixers.Result{Path: kf, Err: &fixers.FileError{Path: kf, Skip: true, Msg: "not built: " + err.Error()}}, rendered: true}
+		return &outcome{Result: &fixers.Result{Path: kf, Err: &fixers.FileError{Path: kf, Skip: true, Msg: "not built: " + err.Error()}}, rendered: true, notes: told}
 	}
 	fr := engine.FixFile(kf, built)
 	origins := builtOrigins(in.path, kf, built)
@@ -161,68 +166,89 @@ func (r *run) workOverlay(engine *fixers.Engine, in input) *outcome {
 		}
 	}
 	fr.New, fr.Edits = nil, nil
-	return &outcome{Result: fr, rendered: true}
+	return &outcome{Result: fr, rendered: true, notes: told}
 }
 
 // builtOrigins maps each workload of a built overlay to the file it came from (kustomize's
 // origin annotation), named as the user named the overlay (like).
 func builtOrigins(like, kf string, built []byte) map[string]string {
-	origins := map[string]string{}
-	src := kio.NewSource(built)
-	for i, seg := range kio.Split(src.Data) {
-		d, err := kio.ParseDocument(src, seg, i)
-		if err != nil {
-			continue
-		}
-		for _, w := range kio.FindWorkloads(d) {
-			ann := map[string]string{}
-			if _, meta := kio.Lookup(w.Object, "metadata"); meta != nil {
-				if _, a := kio.Lookup(meta, "annotations"); a != nil {
-					for j := 0; j+1 < len(a.Content); j += 2 {
-						ann[a.Content[j].Value] = a.Content[j+1].Value
-					}
-				}
-			}
-			if o := overlay.Origin(ann); o != "" {
-				origins[w.ID()] = userPath(like, filepath.Join(filepath.Dir(kf), o))
-			}
-		}
+	origins := overlay.Origins(kf, built)
+	for k, o := range origins {
+		origins[k] = userPath(like, o)
 	}
 	return origins
 }
 
-// overlayHints tells, after --write, --diff or --list, about each overlay among the paths
-// whose built workloads still fail and come from a base outside the paths: nothing could fix
-// them (a patch is never filled as a whole workload), and a silent run would look clean.
-func (r *run) overlayHints(engine *fixers.Engine, args []string) {
+// fixOverlays fixes, after --write, --diff or --list, each overlay among the paths whose
+// built workloads come from a base outside the paths: a strategic-merge patch added to the
+// overlay and listed in its kustomization (overlay.Fix), the new file written with
+// O_EXCL semantics and shown as a git new-file diff. The default mode (manifests on standard
+// output) only tells which built workloads a patch would fix.
+func (r *run) fixOverlays(engine *fixers.Engine, args []string) {
 	if r.check || r.survey {
 		return
 	}
 	for _, a := range args {
-		if st, err := os.Stat(a); err != nil || !st.IsDir() {
-			continue
-		}
-		kf := overlay.File(a)
-		if kf == "" {
+		if st, err := os.Stat(a); err != nil || !st.IsDir() || overlay.File(a) == "" {
 			continue
 		}
 		if _, ok := chart.Root(a); ok {
 			continue
 		}
-		built, err := overlay.Build(a)
-		if err != nil {
-			continue // a remote base: nothing to build offline
-		}
-		fr := engine.FixFile(kf, built)
-		origins := builtOrigins(a, kf, built)
-		for _, p := range fr.Pods {
-			o := origins[p.Object]
-			if o == "" || p.Target.Outside || p.Exempt != nil || p.Before[p.Target.Level] || within(o, args) {
-				continue
+		res := overlay.Fix(a, overlay.FixOptions{
+			Inside: func(p string) bool { return within(p, args) },
+			Name:   func(p string) string { return userPath(a, p) },
+		}, engine)
+		var remote *overlay.ErrRemote
+		if errors.As(res.Err, &remote) || res.Built == nil {
+			if res.Err != nil {
+				r.report("notice", fixers.Report{Path: res.Kustomization, Line: 1, Object: "kustomization", Note: true, Message: "not built: " + res.Err.Error()})
 			}
-			r.report("notice", fixers.Report{Path: kf, Line: 1, Object: p.Object + " (built, from " + o + ")", Note: true,
-				Message: fmt.Sprintf("fails %s once built, and its base %s lies outside the paths given: nothing was fixed; give the base's folder too (psafix --write %s %s); psafix does not yet add a patch to the overlay for it", p.Target.Level, o, a, filepath.Dir(o))})
+			continue
 		}
+		if !r.flags.write && !r.flags.diff && !r.flags.list {
+			for _, p := range res.Built.Pods {
+				if p.Fixed {
+					r.report("notice", fixers.Report{Path: res.Kustomization, Line: 1, Object: p.Object, Note: true,
+						Message: fmt.Sprintf("fails %s once built, and its base lies outside the paths given: psafix --write %s adds a patch to the overlay for it (or give the base's folder too)", p.Target.Level, a)})
+				}
+			}
+			continue
+		}
+		for _, n := range res.Notes {
+			r.report("notice", n)
+		}
+		if res.Err != nil {
+			r.fail(res.Kustomization, 1, res.Kustomization+": "+res.Err.Error())
+		}
+		var failed error
+		for _, f := range res.Files {
+			o := &outcome{Result: f}
+			created := res.Created[f.Path]
+			if r.flags.diff && created {
+				o.diff = diffview.NewFile(diffPath(f.Path), f.New, res.Mode&0o111 != 0)
+			}
+			if r.flags.write {
+				switch {
+				case failed != nil:
+					o.writeErr = fmt.Errorf("the patch was not written (%v)", errMsg(failed))
+				case created:
+					o.writeErr = kio.CreateFile(f.Path, f.New, res.Mode)
+				default:
+					o.writeNotes, o.writeErr = r.write(f.Path, kio.Snapshot{Data: f.Old}, f.New)
+				}
+				failed = o.writeErr
+			}
+			r.emit(o)
+			if !created {
+				r.tally.Files-- // counted already, as a file of the paths
+			}
+		}
+		written := failed == nil
+		if !written {
+			res.Built.Remaining = nil
+		}
+		r.emitReports(res.Built, written)
 	}
 }
 
