@@ -129,3 +129,29 @@ func TestOverlayPatchInPlace(t *testing.T) {
 		t.Errorf("built overlay fails: exit %d\n%s\n%s", code, out, report)
 	}
 }
+
+// TestOverlayCountedOnce: a workload checked through its base file and through an overlay
+// that builds it unchanged is one workload, its findings reported once (at the file's
+// lines); kustomize's deprecation warning is a note on the kustomization, never a bare line
+// on standard error.
+func TestOverlayCountedOnce(t *testing.T) {
+	tmp, _ := copyTree(t, filepath.Join("..", "..", "..", "fixtures", "overlays", "base-inside", "tree"))
+	t.Chdir(tmp)
+	out, report, code := runCLIArgs(t, "check", "base", "overlays/prod")
+	if code != ExitFindings {
+		t.Fatalf("exit %d\n%s\n%s", code, out, report)
+	}
+	if !strings.Contains(report, "1 workloads, 4 violations at restricted") || !strings.Contains(report, "counted once") {
+		t.Errorf("summary:\n%s", report)
+	}
+	if strings.Contains(out, "(built, from") {
+		t.Errorf("the built workload's findings, the same as its file's, were reported again:\n%s", out)
+	}
+	if !strings.Contains(out, "kustomization.yaml:1:1: kustomization: note: kustomize: 'patchesStrategicMerge' is deprecated") || strings.Contains(report, "# Warning") {
+		t.Errorf("deprecation warning:\n%s\n%s", out, report)
+	}
+	_, report, _ = runCLIArgs(t, "report", "--format", "json", "base", "overlays/prod")
+	if !strings.Contains(report, "1 workload in 1 namespace") {
+		t.Errorf("report counts the workload twice:\n%s", report)
+	}
+}

@@ -128,6 +128,7 @@ func (r *run) surveyArgs(args []string) (*survey, error) {
 		return []*fixers.Result{res}
 	}, nil, func(rs []*fixers.Result) {
 		for _, res := range rs {
+			res.Pods, _ = r.counted.Once(res.Path, res.Pods, nil)
 			sv.Add(r.stderr, res)
 		}
 	})

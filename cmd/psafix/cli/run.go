@@ -39,6 +39,7 @@ type run struct {
 	survey bool
 
 	tally             rollout.Tally
+	counted           overlay.Counted // a workload built by an overlay and given as a file counts once
 	all               collected
 	printed, openLine bool
 	// stdinRest is what standard input holds beyond --max-size, once it was found larger.
@@ -201,9 +202,6 @@ func (r *run) collect(args []string) ([]input, error) {
 			addChart(root)
 			continue
 		}
-		if (r.check || r.survey) && st.IsDir() && overlay.File(a) != "" {
-			out = append(out, input{path: a, overlay: true})
-		}
 		if !st.IsDir() {
 			// Named on the command line: a pipe or a device is read too (psafix <(helm
 			// template ...)), up to --max-size.
@@ -273,6 +271,10 @@ func (r *run) collect(args []string) ([]input, error) {
 		}
 		if found == 0 {
 			out = append(out, input{path: a, err: errors.New("no *.yaml, *.yml or *.json files in this directory")})
+		}
+		if (r.check || r.survey) && overlay.File(a) != "" {
+			// After its files: a workload met in both is reported at its file's lines.
+			out = append(out, input{path: a, overlay: true})
 		}
 	}
 	markPatches(out)
@@ -526,21 +528,22 @@ func (r *run) emitReports(res *fixers.Result, written bool) {
 	for _, b := range res.Bugs {
 		r.fail(res.Path, b.Line, b.String())
 	}
-	pods := res.Pods
+	findings := res.Remaining
+	if r.check || !written {
+		findings = res.Before
+	}
+	pods, findings := r.counted.Once(res.Path, res.Pods, findings)
+	dups := len(res.Pods) - len(pods)
 	if !written {
-		pods = make([]fixers.PodSummary, len(res.Pods))
-		for i, p := range res.Pods {
+		pods = append([]fixers.PodSummary{}, pods...)
+		for i, p := range pods {
 			p.After, p.Fixed = p.Before, false
 			pods[i] = p
 		}
 	}
 	outside := r.tally.Outside
 	r.tally.AddPods(pods)
-	r.tally.Workloads += res.Workloads - (r.tally.Outside - outside)
-	findings := res.Remaining
-	if r.check || !written {
-		findings = res.Before
-	}
+	r.tally.Workloads += res.Workloads - (r.tally.Outside - outside) - dups
 	if !r.check && written {
 		r.tally.Fixed += res.Fixed
 		for _, n := range res.Notes {
@@ -707,6 +710,9 @@ func (r *run) summary() {
 	}
 	if t.Skipped > 0 {
 		msg += fmt.Sprintf(", %d skipped", t.Skipped)
+	}
+	if n := r.counted.Dups; n > 0 {
+		msg += fmt.Sprintf(", %s met again (a file given and an overlay built from it): counted once", plural(n, "workload", "workloads"))
 	}
 	if t.Outside > 0 {
 		msg += fmt.Sprintf("; %s outside --namespace %s, left alone", kio.Count(t.Outside, "workload", "workloads"), strings.Join(r.flags.namespaces, ","))
