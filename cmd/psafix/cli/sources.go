@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"k8s.io/pod-security-admission/api"
 	"os"
@@ -132,51 +131,12 @@ func (r *run) checkValuesFlag(inputs []input) error {
 // overlay that cannot be built offline (a remote base) is a note: its files are checked one
 // by one all the same.
 func (r *run) workOverlay(engine *fixers.Engine, in input) *outcome {
-	kf := overlay.File(in.path)
-	built, notes, err := overlay.BuildNotes(in.path)
-	var told []fixers.Report
-	for _, n := range notes {
-		told = append(told, fixers.Report{Path: userPath(in.path, n.Path), Line: 1, Object: "kustomization", Note: true, Message: n.Msg})
-	}
+	fr, notes, err := overlay.Check(in.path, engine, func(p string) string { return userPath(in.path, p) })
 	if err != nil {
-		return &outcome{Result: &fixers.Result{Path: kf, Err: &fixers.FileError{Path: kf, Skip: true, Msg: "not built: " + err.Error()}}, rendered: true, notes: told}
+		kf := overlay.File(in.path)
+		fr = &fixers.Result{Path: kf, Err: &fixers.FileError{Path: kf, Skip: true, Msg: "not built: " + err.Error()}}
 	}
-	fr := engine.FixFile(kf, built)
-	origins := builtOrigins(in.path, kf, built)
-	name := func(rs []fixers.Report) {
-		for i := range rs {
-			rs[i].Line, rs[i].Column = 1, 0
-			if o := origins[rs[i].Object]; o != "" {
-				rs[i].Object += " (built, from " + o + ")"
-			} else {
-				rs[i].Object += " (built)"
-			}
-		}
-	}
-	name(fr.Before)
-	name(fr.Remaining)
-	name(fr.Notes)
-	for i := range fr.Pods {
-		// psafix report lists the built workload, named as check names it.
-		fr.Pods[i].Line = 1
-		if o := origins[fr.Pods[i].Object]; o != "" {
-			fr.Pods[i].Object += " (built, from " + o + ")"
-		} else {
-			fr.Pods[i].Object += " (built)"
-		}
-	}
-	fr.New, fr.Edits = nil, nil
-	return &outcome{Result: fr, rendered: true, notes: told}
-}
-
-// builtOrigins maps each workload of a built overlay to the file it came from (kustomize's
-// origin annotation), named as the user named the overlay (like).
-func builtOrigins(like, kf string, built []byte) map[string]string {
-	origins := overlay.Origins(kf, built)
-	for k, o := range origins {
-		origins[k] = userPath(like, o)
-	}
-	return origins
+	return &outcome{Result: fr, rendered: true, notes: notes}
 }
 
 // fixOverlays fixes, after --write, --diff or --list, each overlay among the paths whose
@@ -196,7 +156,7 @@ func (r *run) fixOverlays(engine *fixers.Engine, args []string) {
 			continue
 		}
 		res := overlay.Fix(a, overlay.FixOptions{
-			Inside: func(p string) bool { return within(p, args) },
+			Inside: func(p string) bool { return overlay.Within(p, args) },
 			Name:   func(p string) string { return userPath(a, p) },
 		}, engine)
 		var remote *overlay.ErrRemote
@@ -250,24 +210,6 @@ func (r *run) fixOverlays(engine *fixers.Engine, args []string) {
 		}
 		r.emitReports(res.Built, written)
 	}
-}
-
-// within reports whether path p lies in one of the paths.
-func within(p string, paths []string) bool {
-	ap, err := filepath.Abs(p)
-	if err != nil {
-		return false
-	}
-	for _, q := range paths {
-		aq, err := filepath.Abs(q)
-		if err != nil {
-			continue
-		}
-		if rel, err := filepath.Rel(aq, ap); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return true
-		}
-	}
-	return false
 }
 
 // surveyChart renders a chart for psafix report: one result per rendered template.

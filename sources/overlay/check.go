@@ -1,0 +1,61 @@
+package overlay
+
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/psafix/psafix/fixers"
+)
+
+// Check builds the overlay in dir (as BuildNotes does) and checks every built workload,
+// each named with the file it came from ("Deployment/web (built, from base/x.yaml)", the
+// file as name gives it) and located at line 1 of the kustomization: the build has no lines
+// of its own. The notes are kustomize's about the kustomization files it read; err is why
+// the overlay could not be built. The result's New is nil: a build is never written.
+func Check(dir string, e *fixers.Engine, name func(abs string) string) (res *fixers.Result, notes []fixers.Report, err error) {
+	kf := File(dir)
+	built, ns, err := BuildNotes(dir)
+	for _, n := range ns {
+		notes = append(notes, fixers.Report{Path: name(n.Path), Line: 1, Object: "kustomization", Note: true, Message: n.Msg})
+	}
+	if err != nil {
+		return nil, notes, err
+	}
+	fr := e.FixFile(kf, built)
+	origins := Origins(kf, built)
+	named := func(object string) string {
+		if o := origins[object]; o != "" {
+			return object + builtFrom + name(o) + ")"
+		}
+		return object + " (built)"
+	}
+	for _, rs := range [][]fixers.Report{fr.Before, fr.Remaining, fr.Notes} {
+		for i := range rs {
+			rs[i].Line, rs[i].Column, rs[i].Object = 1, 0, named(rs[i].Object)
+		}
+	}
+	for i := range fr.Pods {
+		// psafix report lists the built workload, named as check names it.
+		fr.Pods[i].Line, fr.Pods[i].Object = 1, named(fr.Pods[i].Object)
+	}
+	fr.New, fr.Edits = nil, nil
+	return fr, notes, nil
+}
+
+// Within reports whether path p lies in one of the paths (all made absolute).
+func Within(p string, paths []string) bool {
+	ap, err := filepath.Abs(p)
+	if err != nil {
+		return false
+	}
+	for _, q := range paths {
+		aq, err := filepath.Abs(q)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(aq, ap); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
