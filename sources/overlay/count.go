@@ -17,9 +17,17 @@ const builtFrom = " (built, from "
 // overlays/prod"). An overlay that renames a workload or moves it to another namespace
 // builds another object: that one is counted too.
 type Counted struct {
-	seen map[string][]string // the workload -> its findings, as text without location
+	seen map[string]met
 	// Dups counts the workloads met again and not counted.
 	Dups int
+}
+
+// met is where a workload was first met (the path of the result: the file, or the
+// kustomization of a build) and its findings there, as text without location. Two objects
+// of the same name in one file are two workloads, as they always were.
+type met struct {
+	view  string
+	texts []string
 }
 
 // Once returns the pods of a result (of the file path) not counted yet, and counts them,
@@ -27,7 +35,7 @@ type Counted struct {
 // ones reported already (the overlay changed nothing they are about), and kept otherwise.
 func (c *Counted) Once(path string, pods []fixers.PodSummary, findings []fixers.Report) ([]fixers.PodSummary, []fixers.Report) {
 	if c.seen == nil {
-		c.seen = map[string][]string{}
+		c.seen = map[string]met{}
 	}
 	texts := func(object string) []string {
 		var out []string
@@ -50,12 +58,13 @@ func (c *Counted) Once(path string, pods []fixers.PodSummary, findings []fixers.
 			file = abs
 		}
 		k := file + "\x00" + id
-		if before, ok := c.seen[k]; ok {
+		if before, ok := c.seen[k]; ok && before.view != path {
 			c.Dups++
-			drop[p.Object] = slices.Equal(before, texts(p.Object))
+			drop[p.Object] = slices.Equal(before.texts, texts(p.Object))
 			continue
+		} else if !ok {
+			c.seen[k] = met{path, texts(p.Object)}
 		}
-		c.seen[k] = texts(p.Object)
 		out = append(out, p)
 	}
 	if len(drop) == 0 {
