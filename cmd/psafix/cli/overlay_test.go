@@ -141,7 +141,7 @@ func TestOverlayCountedOnce(t *testing.T) {
 	if code != ExitFindings {
 		t.Fatalf("exit %d\n%s\n%s", code, out, report)
 	}
-	if !strings.Contains(report, "1 workloads, 4 violations at restricted") || !strings.Contains(report, "counted once") {
+	if !strings.Contains(report, "1 workload, 4 violations at restricted") || !strings.Contains(report, "counted once") {
 		t.Errorf("summary:\n%s", report)
 	}
 	if strings.Contains(out, "(built, from") {

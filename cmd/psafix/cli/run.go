@@ -712,7 +712,7 @@ func (r *run) summary() {
 		msg += fmt.Sprintf(", %d skipped", t.Skipped)
 	}
 	if n := r.counted.Dups; n > 0 {
-		msg += fmt.Sprintf(", %s met again (a file given and an overlay built from it): counted once", plural(n, "workload", "workloads"))
+		msg += fmt.Sprintf(", %s met again (a file given and an overlay built from it): counted once", kio.Count(n, "workload", "workloads"))
 	}
 	if t.Outside > 0 {
 		msg += fmt.Sprintf("; %s outside --namespace %s, left alone", kio.Count(t.Outside, "workload", "workloads"), strings.Join(r.flags.namespaces, ","))
