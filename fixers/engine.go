@@ -332,10 +332,7 @@ func (e *Engine) fix(res *Result, partBytes int, keep bool, each func(*Result)) 
 		}
 	}
 	if changed {
-		res.New = cur.Data
-		if src.BOM {
-			res.New = append(append([]byte{}, kio.BOM...), cur.Data...)
-		}
+		res.New = cur.Bytes() // with the file's BOM
 	}
 }
 
@@ -407,6 +404,7 @@ func (e *Engine) applyVerified(res *Result, src *kio.Source, docs []*docState, c
 		next = append(next, kio.Apply(cur.Data[from:to], all)...)
 		next = append(next, cur.Data[to:]...)
 		final := kio.NewSource(next)
+		final.BOM = src.BOM // next is the file past its BOM
 		segs := kio.Split(final.Data)
 		failed := false
 		for _, ds := range docs {
@@ -452,16 +450,14 @@ func (e *Engine) applyVerified(res *Result, src *kio.Source, docs []*docState, c
 func (e *Engine) parse(path string, src *kio.Source, segs []kio.Segment, from, to int) ([]*docState, error) {
 	var docs []*docState
 	for i := from; i < to; i++ {
-		d, err := kio.ParseDocument(src, segs[i], i)
+		d, err := kio.ParseAt(path, src, segs[i], i)
 		if err != nil {
-			var pe *kio.ParseError
-			if errors.As(err, &pe) {
-				if templateMarker.Match(src.Data) {
-					return nil, &FileError{Path: path, Line: pe.Line, Skip: true, Msg: "a template ({{ }} or {% %}), not YAML: skipped; run psafix on its chart's folder, or on the rendered manifests (helm template CHART | psafix)"}
-				}
-				return nil, &FileError{Path: path, Line: pe.Line, Msg: "invalid YAML: " + pe.Msg}
+			var ke *kio.Error
+			errors.As(err, &ke) // ParseAt's errors are all one
+			if templateMarker.Match(src.Data) {
+				return nil, &FileError{Path: path, Line: ke.Line, Skip: true, Msg: "a template ({{ }} or {% %}), not YAML: skipped; run psafix on its chart's folder, or on the rendered manifests (helm template CHART | psafix)"}
 			}
-			return nil, &FileError{Path: path, Msg: err.Error()}
+			return nil, &FileError{Path: path, Line: ke.Line, Msg: ke.Msg}
 		}
 		var value any
 		if d.Root != nil {

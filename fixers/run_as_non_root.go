@@ -206,13 +206,9 @@ func (p *Pod) persistentVolumes() []string {
 		}
 	}
 	if p.W.Kind == "StatefulSet" {
-		_, spec := kio.Lookup(p.W.Object, "spec")
-		_, vct := kio.Lookup(spec, "volumeClaimTemplates")
-		if vct = kio.Resolve(vct); vct != nil && vct.Kind == yaml.SequenceNode {
+		if vct := kio.LookupPath(p.W.Object, "spec", "volumeClaimTemplates"); vct != nil && vct.Kind == yaml.SequenceNode {
 			for _, t := range vct.Content {
-				_, meta := kio.Lookup(kio.Resolve(t), "metadata")
-				_, name := kio.Lookup(meta, "name")
-				if name = kio.Resolve(name); name != nil && name.Kind == yaml.ScalarNode {
+				if name := kio.LookupPath(t, "metadata", "name"); name != nil && name.Kind == yaml.ScalarNode {
 					out = append(out, name.Value)
 				}
 			}

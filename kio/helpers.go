@@ -2,6 +2,7 @@ package kio
 
 import (
 	"errors"
+	"iter"
 	"strconv"
 	"strings"
 
@@ -19,17 +20,47 @@ func ParseFile(path string, data []byte) (*Source, []*Document, error) {
 	src := NewSource(data)
 	var docs []*Document
 	for i, seg := range Split(src.Data) {
-		d, err := ParseDocument(src, seg, i)
+		d, err := ParseAt(path, src, seg, i)
 		if err != nil {
-			var pe *Error
-			if errors.As(err, &pe) {
-				return src, docs, &Error{Path: path, Line: pe.Line, Column: pe.Column, Msg: "invalid YAML: " + pe.Msg}
-			}
-			return src, docs, &Error{Path: path, Msg: err.Error()}
+			return src, docs, err
 		}
 		docs = append(docs, d)
 	}
 	return src, docs, nil
+}
+
+// ParseAt parses document i of a file (its segment seg) as ParseFile does: a document that
+// is not valid YAML is an *Error of path at its line ("invalid YAML: ..."). For a reader
+// that parses part of a file at a time.
+func ParseAt(path string, src *Source, seg Segment, i int) (*Document, error) {
+	d, err := ParseDocument(src, seg, i)
+	if err != nil {
+		var pe *Error
+		if errors.As(err, &pe) {
+			return nil, &Error{Path: path, Line: pe.Line, Column: pe.Column, Msg: "invalid YAML: " + pe.Msg}
+		}
+		return nil, &Error{Path: path, Msg: err.Error()}
+	}
+	return d, nil
+}
+
+// Documents yields the documents of a file that parse and hold something, one at a time,
+// skipping the others: for a reader that only looks (the images of a file, its Namespaces)
+// and leaves telling about a bad document to the fix, which refuses the whole file. One
+// document's tree is held at a time, however large the file.
+func Documents(data []byte) iter.Seq[*Document] {
+	return func(yield func(*Document) bool) {
+		src := NewSource(data)
+		for i, seg := range Split(src.Data) {
+			d, err := ParseDocument(src, seg, i)
+			if err != nil || d.Root == nil {
+				continue
+			}
+			if !yield(d) {
+				return
+			}
+		}
+	}
 }
 
 // LookupPath follows keys down from a mapping, through aliases; nil when one is missing.

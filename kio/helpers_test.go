@@ -50,3 +50,34 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+func TestDocuments(t *testing.T) {
+	data := "# only a comment\n---\nkind: A\n---\na: [\n---\nkind: B\n"
+	var kinds []string
+	for d := range Documents([]byte(data)) {
+		kinds = append(kinds, ScalarAt(d.Root, "kind"))
+	}
+	if len(kinds) != 2 || kinds[0] != "A" || kinds[1] != "B" {
+		t.Errorf("documents that parse: %v", kinds)
+	}
+	for range Documents([]byte(data)) {
+		break // stopping early is allowed
+	}
+	src := NewSource([]byte(data))
+	segs := Split(src.Data)
+	if _, err := ParseAt("f.yaml", src, segs[2], 2); err == nil || err.Error() == "" {
+		t.Errorf("ParseAt of an invalid document: %v", err)
+	} else if e := (*Error)(nil); !errors.As(err, &e) || e.Path != "f.yaml" || e.Line != 5 {
+		t.Errorf("ParseAt: %#v", err)
+	}
+}
+
+func TestDocumentComments(t *testing.T) {
+	_, docs, err := ParseFile("c.yaml", []byte("# head\n\nkind: A\n\n# foot\n"))
+	if err != nil || len(docs) != 1 {
+		t.Fatal(err)
+	}
+	if d := docs[0]; d.HeadComment != "# head" || d.FootComment != "# foot" {
+		t.Errorf("document comments: %q, %q", d.HeadComment, d.FootComment)
+	}
+}

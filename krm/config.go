@@ -89,7 +89,7 @@ func optionLayer(fc *yaml.RNode) (*rollout.Layer, map[string]*yaml.Node, error) 
 	if root.Kind != yaml.MappingNode {
 		return s, nil, configErr("it must be a mapping (a PSAFix or a ConfigMap), not %s", kindName(root))
 	}
-	apiVersion, kind := scalar(root, "apiVersion"), scalar(root, "kind")
+	apiVersion, kind := kio.ScalarAt(root, "apiVersion"), kio.ScalarAt(root, "kind")
 	switch {
 	case kind == Kind:
 		if apiVersion != APIVersion {
@@ -216,25 +216,17 @@ func list(v *yaml.Node, field string) ([]string, error) {
 
 func splitList(s string) []string { return rollout.SplitList(s) }
 
-func scalar(m *yaml.Node, key string) string {
-	if _, v := kio.Lookup(m, key); v != nil && v.Kind == yaml.ScalarNode {
-		return v.Value
-	}
-	return ""
-}
-
 // describe names a functionConfig in messages: PSAFix "name" or ConfigMap "name".
 func describe(fc *yaml.RNode) string {
 	if fc == nil || fc.YNode() == nil {
 		return "functionConfig"
 	}
 	root := kio.Resolve(fc.YNode())
-	kind := scalar(root, "kind")
+	kind := kio.ScalarAt(root, "kind")
 	if kind == "" {
 		kind = "functionConfig"
 	}
-	_, meta := kio.Lookup(root, "metadata")
-	if name := scalar(meta, "name"); name != "" {
+	if name := kio.ScalarAt(root, "metadata", "name"); name != "" {
 		return fmt.Sprintf("%s %q", kind, name)
 	}
 	return kind

@@ -67,17 +67,12 @@ func admissionError(p string, line int, format string, args ...any) error {
 // ParseAdmissionConfig parses an admission config file's bytes; depth counts the files
 // followed through a plugin's path.
 func ParseAdmissionConfig(p string, data []byte, depth int) (*AdmissionConfig, error) {
-	src := kio.NewSource(data)
+	_, docs, err := kio.ParseFile(p, data)
+	if err != nil {
+		return nil, err
+	}
 	var root *yaml.Node
-	for i, seg := range kio.Split(src.Data) {
-		d, err := kio.ParseDocument(src, seg, i)
-		if err != nil {
-			var pe *kio.ParseError
-			if errors.As(err, &pe) {
-				return nil, admissionError(p, pe.Line, "invalid YAML: %s", pe.Msg)
-			}
-			return nil, admissionError(p, 0, "%v", err)
-		}
+	for _, d := range docs {
 		if d.Root == nil {
 			continue
 		}
@@ -93,7 +88,7 @@ func ParseAdmissionConfig(p string, data []byte, depth int) (*AdmissionConfig, e
 	if root.Kind != yaml.MappingNode {
 		return nil, admissionError(p, root.Line, "an admission config is a mapping (an AdmissionConfiguration or a PodSecurityConfiguration)")
 	}
-	apiVersion, kind := scalarAt(root, "apiVersion"), scalarAt(root, "kind")
+	apiVersion, kind := kio.ScalarAt(root, "apiVersion"), kio.ScalarAt(root, "kind")
 	switch {
 	case kind == "AdmissionConfiguration" && slices.Contains(admissionConfigAPIs, apiVersion):
 		return podSecurityPlugin(p, root, depth)
@@ -112,7 +107,7 @@ func InlineAdmissionConfig(where string, n *yaml.Node) (*AdmissionConfig, error)
 	if root.Kind != yaml.MappingNode {
 		return nil, admissionError(where, root.Line, "admissionConfig must be an AdmissionConfiguration or a PodSecurityConfiguration object")
 	}
-	apiVersion, kind := scalarAt(root, "apiVersion"), scalarAt(root, "kind")
+	apiVersion, kind := kio.ScalarAt(root, "apiVersion"), kio.ScalarAt(root, "kind")
 	switch {
 	case kind == "AdmissionConfiguration" && slices.Contains(admissionConfigAPIs, apiVersion):
 		return podSecurityPlugin(where, root, -1)
@@ -126,22 +121,22 @@ func InlineAdmissionConfig(where string, n *yaml.Node) (*AdmissionConfig, error)
 // podSecurityPlugin finds the PodSecurity plugin of an AdmissionConfiguration; depth -1
 // is an inline configuration, which cannot name a file.
 func podSecurityPlugin(p string, root *yaml.Node, depth int) (*AdmissionConfig, error) {
-	plugins := nodeAt(root, "plugins")
+	plugins := kio.LookupPath(root, "plugins")
 	if plugins == nil || plugins.Kind != yaml.SequenceNode {
 		return nil, admissionError(p, root.Line, "an AdmissionConfiguration without plugins: no PodSecurity configuration")
 	}
 	for _, pl := range plugins.Content {
 		pl = kio.Resolve(pl)
-		if pl.Kind != yaml.MappingNode || scalarAt(pl, "name") != "PodSecurity" {
+		if pl.Kind != yaml.MappingNode || kio.ScalarAt(pl, "name") != "PodSecurity" {
 			continue
 		}
-		if c := nodeAt(pl, "configuration"); c != nil && !kio.IsNull(c) {
+		if c := kio.LookupPath(pl, "configuration"); c != nil && !kio.IsNull(c) {
 			if c.Kind != yaml.MappingNode {
 				return nil, admissionError(p, c.Line, "the PodSecurity plugin's configuration must be a PodSecurityConfiguration")
 			}
 			return podSecurityConfig(p, c)
 		}
-		if ref := scalarAt(pl, "path"); ref != "" {
+		if ref := kio.ScalarAt(pl, "path"); ref != "" {
 			if depth < 0 {
 				return nil, admissionError(p, pl.Line, "an inline admission config carries the PodSecurity plugin's configuration, not a path")
 			}
@@ -177,9 +172,9 @@ func podSecurityConfig(p string, n *yaml.Node) (*AdmissionConfig, error) {
 		if data, err = json.Marshal(v); err != nil {
 			return nil, admissionError(p, n.Line, "%v", err)
 		}
-		if d := nodeAt(n, "defaults"); d != nil && d.Kind == yaml.MappingNode {
-			c.EnforceSet = nodeAt(d, "enforce") != nil
-			c.EnforceVersionSet = nodeAt(d, "enforce-version") != nil
+		if d := kio.LookupPath(n, "defaults"); d != nil && d.Kind == yaml.MappingNode {
+			c.EnforceSet = kio.LookupPath(d, "enforce") != nil
+			c.EnforceVersionSet = kio.LookupPath(d, "enforce-version") != nil
 		}
 	}
 	cfg, err := load.LoadFromData(data)
@@ -246,20 +241,4 @@ func (c *AdmissionConfig) Warnings() []string {
 		out = append(out, msg)
 	}
 	return out
-}
-
-func nodeAt(n *yaml.Node, key string) *yaml.Node {
-	_, v := kio.Lookup(kio.Resolve(n), key)
-	if v == nil {
-		return nil
-	}
-	return kio.Resolve(v)
-}
-
-func scalarAt(n *yaml.Node, key string) string {
-	v := nodeAt(n, key)
-	if v == nil || v.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return v.Value
 }

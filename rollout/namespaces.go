@@ -293,12 +293,7 @@ func (ro *Targets) Warn(w io.Writer) {
 // that does not parse has none here; the engine reports it.
 func ScanNamespaces(path string, data []byte) []*Manifest {
 	var out []*Manifest
-	src := kio.NewSource(data)
-	for i, seg := range kio.Split(src.Data) {
-		d, err := kio.ParseDocument(src, seg, i)
-		if err != nil || d.Root == nil {
-			continue
-		}
+	for d := range kio.Documents(data) {
 		for _, obj := range NamespaceObjects(d.Root) {
 			m := &Manifest{Name: kio.ScalarAt(obj, "metadata", "name"), Path: path, Line: obj.Line, Labels: map[string]string{}}
 			if m.Name == "" {

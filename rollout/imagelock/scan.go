@@ -12,12 +12,7 @@ import (
 func Scan(data []byte) []string {
 	var out []string
 	seen := map[string]bool{}
-	src := kio.NewSource(data)
-	for i, seg := range kio.Split(src.Data) {
-		d, err := kio.ParseDocument(src, seg, i)
-		if err != nil {
-			continue
-		}
+	for d := range kio.Documents(data) {
 		for _, w := range kio.FindWorkloads(d) {
 			for _, field := range kio.ContainerFields {
 				for _, c := range kio.Containers(w.Spec, field) {
