@@ -459,7 +459,7 @@ func valueJSON(v kio.Value) string {
 			return `"` + string(x) + `"`
 		}
 	}
-	b, err := json.Marshal(plainValue(v))
+	b, err := json.Marshal(kio.Plain(v))
 	if err != nil {
 		return fmt.Sprint(v)
 	}
@@ -474,31 +474,6 @@ func plainJSON(s string) bool {
 		}
 	}
 	return true
-}
-
-func plainValue(v kio.Value) any {
-	switch x := v.(type) {
-	case kio.Bool:
-		return bool(x)
-	case kio.Int:
-		return int64(x)
-	case kio.Str:
-		return string(x)
-	case kio.List:
-		out := make([]any, len(x))
-		for i, it := range x {
-			out[i] = plainValue(it)
-		}
-		return out
-	case *kio.Map:
-		out := map[string]any{}
-		for _, k := range x.Keys() {
-			it, _ := x.Get(k)
-			out[k] = plainValue(it)
-		}
-		return out
-	}
-	return nil
 }
 
 // nodeJSON writes what a YAML node holds as compact JSON.

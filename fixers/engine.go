@@ -191,6 +191,16 @@ func (e *FileError) Error() string { return e.Unwrap().Error() }
 // Unwrap gives the location as a kio.Error, for errors.As.
 func (e *FileError) Unwrap() error { return &kio.Error{Path: e.Path, Line: e.Line, Msg: e.Msg} }
 
+// FileErrorOf is the FileError in err (Result.Err), or one with err's message and no line:
+// what every face reads to tell a skipped file from a failed one, and where.
+func FileErrorOf(err error) *FileError {
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return &FileError{Msg: err.Error()}
+}
+
 var (
 	// helmAction is a {{ }} action that uses Helm's objects or functions: what makes a file a
 	// Helm template. Other actions in valid YAML (a log format, a Go template handed to a

@@ -59,6 +59,14 @@ func (r Report) Text() string {
 	if r.Note {
 		b.WriteString("note: ")
 	}
+	b.WriteString(r.Detail())
+	return b.String()
+}
+
+// Detail is what the report says of its object: `[check] message (hint)`, or `(accepted:
+// reason)` in place of the hint. Text and the KRM function's results both write it.
+func (r Report) Detail() string {
+	var b strings.Builder
 	if r.Check != "" {
 		fmt.Fprintf(&b, "[%s] ", r.Check)
 	}

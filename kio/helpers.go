@@ -63,6 +63,21 @@ func Documents(data []byte) iter.Seq[*Document] {
 	}
 }
 
+// OneRoot is the root of the one document of a file that holds something (a config file),
+// nil when none does; second is the root of another one, for the error that file then is.
+func OneRoot(docs []*Document) (root, second *yaml.Node) {
+	for _, d := range docs {
+		if d.Root == nil {
+			continue
+		}
+		if root != nil {
+			return root, d.Root
+		}
+		root = d.Root
+	}
+	return root, nil
+}
+
 // LookupPath follows keys down from a mapping, through aliases; nil when one is missing.
 func LookupPath(n *yaml.Node, keys ...string) *yaml.Node {
 	for _, k := range keys {

@@ -36,6 +36,33 @@ func (Str) isValue()  {}
 func (List) isValue() {}
 func (*Map) isValue() {}
 
+// Plain is v as YAML and JSON decode into Go: bool, int64, string, []any and
+// map[string]any.
+func Plain(v Value) any {
+	switch x := v.(type) {
+	case Bool:
+		return bool(x)
+	case Int:
+		return int64(x)
+	case Str:
+		return string(x)
+	case List:
+		out := make([]any, len(x))
+		for i, it := range x {
+			out[i] = Plain(it)
+		}
+		return out
+	case *Map:
+		out := map[string]any{}
+		for _, k := range x.Keys() {
+			it, _ := x.Get(k)
+			out[k] = Plain(it)
+		}
+		return out
+	}
+	return nil
+}
+
 // M builds a Map from key, value pairs.
 func M(kv ...any) *Map {
 	m := &Map{}

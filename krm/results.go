@@ -196,14 +196,6 @@ func reportMessage(r fixers.Report) string {
 	if r.Container != "" {
 		fmt.Fprintf(&b, "container %q: ", r.Container)
 	}
-	if r.Check != "" {
-		fmt.Fprintf(&b, "[%s] ", r.Check)
-	}
-	b.WriteString(r.Message)
-	if r.Accepted != "" {
-		fmt.Fprintf(&b, " (accepted: %s)", r.Accepted)
-	} else if r.Hint != "" {
-		fmt.Fprintf(&b, " (%s)", r.Hint)
-	}
+	b.WriteString(r.Detail())
 	return b.String()
 }

@@ -71,15 +71,9 @@ func ParseAdmissionConfig(p string, data []byte, depth int) (*AdmissionConfig, e
 	if err != nil {
 		return nil, err
 	}
-	var root *yaml.Node
-	for _, d := range docs {
-		if d.Root == nil {
-			continue
-		}
-		if root != nil {
-			return nil, admissionError(p, d.Root.Line, "an admission config holds one document")
-		}
-		root = d.Root
+	root, second := kio.OneRoot(docs)
+	if second != nil {
+		return nil, admissionError(p, second.Line, "an admission config holds one document")
 	}
 	if root == nil {
 		return nil, admissionError(p, 0, "empty admission config (an AdmissionConfiguration or a PodSecurityConfiguration)")

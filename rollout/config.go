@@ -157,15 +157,9 @@ func ParseConfig(p string, data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	var root *yaml.Node
-	for _, d := range docs {
-		if d.Root == nil {
-			continue
-		}
-		if root != nil {
-			return nil, fail(d.Root, "a config file holds one document")
-		}
-		root = d.Root
+	root, second := kio.OneRoot(docs)
+	if second != nil {
+		return nil, fail(second, "a config file holds one document")
 	}
 	if root == nil {
 		return nil, &ConfigError{Path: p, Msg: fmt.Sprintf("empty config file (start it with apiVersion: %s and kind: %s)", ConfigAPIVersion, ConfigKind)}

@@ -2,7 +2,6 @@ package rollout
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -72,16 +71,11 @@ func (sv *Survey) Add(w io.Writer, res *fixers.Result) {
 		sv.fail(w, res.Path, b.Line, b.String())
 	}
 	if res.Err != nil {
-		line := 0
-		var fe *fixers.FileError
-		if errors.As(res.Err, &fe) {
-			line = fe.Line
-		}
-		if fe != nil && fe.Skip {
+		if fe := fixers.FileErrorOf(res.Err); fe.Skip {
 			fmt.Fprintln(w, res.Err.Error())
-			return
+		} else {
+			sv.fail(w, res.Path, fe.Line, res.Err.Error())
 		}
-		sv.fail(w, res.Path, line, res.Err.Error())
 		return
 	}
 	problems := map[string]string{}

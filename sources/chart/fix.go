@@ -494,7 +494,7 @@ func (fe *fileEdit) apply(old []byte) ([]byte, error) {
 		if s.append {
 			continue
 		}
-		setPath(before, s.path, fromValue(s.v))
+		setPath(before, s.path, kio.Plain(s.v))
 	}
 	if !reflect.DeepEqual(normalize(before), normalize(after)) && !fe.hasAppend() {
 		return nil, fmt.Errorf("psafix bug: the edited values differ from the intended ones")
@@ -606,32 +606,6 @@ func toValue(x any) kio.Value {
 		return m
 	}
 	return kio.Str(fmt.Sprint(x))
-}
-
-// fromValue is the inverse of toValue, as values decode.
-func fromValue(v kio.Value) any {
-	switch x := v.(type) {
-	case kio.Bool:
-		return bool(x)
-	case kio.Int:
-		return int64(x)
-	case kio.Str:
-		return string(x)
-	case kio.List:
-		out := []any{}
-		for _, it := range x {
-			out = append(out, fromValue(it))
-		}
-		return out
-	case *kio.Map:
-		out := map[string]any{}
-		for _, k := range x.Keys() {
-			it, _ := x.Get(k)
-			out[k] = fromValue(it)
-		}
-		return out
-	}
-	return nil
 }
 
 // normalize makes decoded values comparable (numbers as float64).

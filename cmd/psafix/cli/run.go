@@ -470,15 +470,10 @@ func (r *run) emit(o *outcome) {
 		fmt.Fprintf(r.stderr, "\r\033[Kpsafix: %d/%s", r.tally.Files, kio.Count(r.total, "file", "files"))
 	}
 	if res.Err != nil {
-		line := 0
-		var fe *fixers.FileError
-		if errors.As(res.Err, &fe) {
-			line = fe.Line
-		}
-		if fe != nil && fe.Skip {
+		if fe := fixers.FileErrorOf(res.Err); fe.Skip {
 			r.skip(fe)
 		} else {
-			r.fail(res.Path, line, res.Err.Error())
+			r.fail(res.Path, fe.Line, res.Err.Error())
 		}
 		if !r.check && !r.flags.write && !r.flags.diff && !r.flags.list && res.Old != nil {
 			// Pass the file through untouched, so a pipeline loses nothing.
