@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -59,3 +60,69 @@ func Within(p string, paths []string) bool {
 	}
 	return false
 }
+
+// Target is an overlay that psafix --write may fix with a patch (Fix): a folder given as a
+// PATH (Given), or one a walk met.
+type Target struct {
+	Dir   string
+	Given bool
+}
+
+// Targets returns the overlays to fix: the folders of args that hold a kustomization and
+// those of found (the folders of the kustomization files a walk met), each once, no
+// Component, and each after the others it uses as a resource: an overlay used by another is
+// fixed first, and the one that uses it is then built with its patch (FixOptions.Pending),
+// so that a workload gets one patch, in the overlay nearest its base.
+func Targets(args, found []string) []Target {
+	type cand struct {
+		t    Target
+		uses []string
+	}
+	byAbs := map[string]*cand{}
+	var order []string
+	add := func(d string, given bool) {
+		abs, err := filepath.Abs(d)
+		if err != nil || byAbs[abs] != nil {
+			return
+		}
+		kf := File(d)
+		if kf == "" {
+			return
+		}
+		k, err := Read(kf)
+		if err != nil || k.Component {
+			return
+		}
+		byAbs[abs] = &cand{t: Target{Dir: d, Given: given}, uses: k.Resources}
+		order = append(order, abs)
+	}
+	for _, a := range args {
+		if st, err := os.Stat(a); err == nil && st.IsDir() {
+			add(a, true)
+		}
+	}
+	for _, d := range found {
+		add(d, false)
+	}
+	var out []Target
+	done := map[string]bool{}
+	var visit func(abs string)
+	visit = func(abs string) {
+		c := byAbs[abs]
+		if c == nil || done[abs] {
+			return
+		}
+		done[abs] = true
+		for _, u := range c.uses {
+			visit(u)
+		}
+		out = append(out, c.t)
+	}
+	for _, abs := range order {
+		visit(abs)
+	}
+	return out
+}
+
+// IsName reports whether a file name is one kustomize reads a kustomization from.
+func IsName(name string) bool { return isKustomizationName(name) }

@@ -36,6 +36,9 @@ type FixOptions struct {
 	Inside func(abs string) bool
 	// Name names a file (an absolute path) to the user.
 	Name func(abs string) string
+	// Pending are the files earlier fixes of this run propose (by absolute path), read in
+	// place of the disk's: an overlay built on another is built with that one's patch.
+	Pending map[string][]byte
 }
 
 // FixResult is what Fix found and would write.
@@ -71,8 +74,15 @@ type FixResult struct {
 // then built again with the proposed files in memory: the new build must differ from the
 // old one only in security fields, and every workload patched in full must pass its level;
 // otherwise Err says why and nothing is to be written.
-func Fix(dir string, o FixOptions, e *fixers.Engine) *FixResult {
-	res := &FixResult{Created: map[string]bool{}, Mode: 0o644}
+func Fix(dir string, o FixOptions, e *fixers.Engine) (res *FixResult) {
+	res = &FixResult{Created: map[string]bool{}, Mode: 0o644}
+	defer func() {
+		// A panic (in psafix or in kustomize) is a bug: reported, nothing written.
+		if p := recover(); p != nil {
+			res.Files, res.Built = nil, &fixers.Result{Path: res.Kustomization}
+			res.Err = fmt.Errorf("psafix bug: %v: nothing written; please report it with the overlay", p)
+		}
+	}()
 	kf := File(dir)
 	res.Kustomization = kf
 	if kf == "" {
@@ -82,7 +92,7 @@ func Fix(dir string, o FixOptions, e *fixers.Engine) *FixResult {
 	if st, err := os.Stat(kf); err == nil {
 		res.Mode = st.Mode().Perm()
 	}
-	b0, notes, err := build(dir, nil)
+	b0, notes, err := build(dir, o.Pending)
 	res.addNotes(notes, o)
 	if err != nil {
 		res.Err = err
@@ -536,7 +546,8 @@ func (res *FixResult) propose(dir, kf string, k *Kustomization, docs []*kio.Map,
 			}
 			b.Write(kio.RenderBlock(d, st))
 		}
-		data = b.Bytes()
+		// In the kustomization's line endings: a CRLF repository gets no LF file.
+		data = bytes.ReplaceAll(b.Bytes(), []byte("\n"), []byte(ksrc.EOL))
 		res.Created[patchPath] = true
 	} else if data, err = editPatch(patchPath, old, docs, st); err != nil {
 		return nil, err
@@ -554,6 +565,9 @@ func (res *FixResult) propose(dir, kf string, k *Kustomization, docs []*kio.Map,
 		}
 	}
 	extra := map[string][]byte{}
+	for p, b := range o.Pending {
+		extra[p] = b
+	}
 	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
 	extra[abs(patchPath)] = data
 	if !listed {
@@ -655,9 +669,9 @@ func editPatch(path string, old []byte, docs []*kio.Map, st kio.Style) ([]byte, 
 	}
 	if tail.Len() > 0 {
 		if len(out) > 0 && out[len(out)-1] != '\n' {
-			out = append(out, '\n')
+			out = append(out, src.EOL...)
 		}
-		out = append(out, tail.Bytes()...)
+		out = append(out, bytes.ReplaceAll(tail.Bytes(), []byte("\n"), []byte(src.EOL))...)
 	}
 	return out, nil
 }

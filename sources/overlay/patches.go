@@ -41,6 +41,9 @@ type Kustomization struct {
 	// NamePrefix, NameSuffix and Namespace are what it sets on every resource (after its
 	// patches are applied).
 	NamePrefix, NameSuffix, Namespace string
+	// Component marks a kustomize Component (kind: Component): used by others, never built
+	// alone.
+	Component bool
 }
 
 // Read reads a kustomization file. Components are followed (each once) for their patches.
@@ -72,12 +75,13 @@ func read(path string, seen map[string]bool) (*Kustomization, error) {
 		NamePrefix string `yaml:"namePrefix"`
 		NameSuffix string `yaml:"nameSuffix"`
 		Namespace  string `yaml:"namespace"`
+		Kind       string `yaml:"kind"`
 	}
 	if err := yaml.Unmarshal(data, &k); err != nil {
 		return nil, err
 	}
 	dir := filepath.Dir(abs)
-	out := &Kustomization{Path: path, NamePrefix: k.NamePrefix, NameSuffix: k.NameSuffix, Namespace: k.Namespace}
+	out := &Kustomization{Path: path, NamePrefix: k.NamePrefix, NameSuffix: k.NameSuffix, Namespace: k.Namespace, Component: k.Kind == "Component"}
 	local := func(p string) (string, bool) {
 		if p == "" || isRemote(p) {
 			return "", false

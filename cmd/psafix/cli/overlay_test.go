@@ -155,3 +155,30 @@ func TestOverlayCountedOnce(t *testing.T) {
 		t.Errorf("report counts the workload twice:\n%s", report)
 	}
 }
+
+// TestOverlayWalked: overlays a walk meets are fixed too (psafix --write overlays), each
+// after those it uses: prod gets the patch, staging (built on prod, with a namePrefix) is
+// built with prod's patch and needs none, a Component is left alone; both then pass.
+func TestOverlayWalked(t *testing.T) {
+	tmp, _ := copyTree(t, filepath.Join("..", "..", "..", "fixtures", "overlays", "base-outside", "tree"))
+	t.Chdir(tmp)
+	writeTree(t, tmp, map[string]string{
+		"overlays/staging/kustomization.yaml": "resources:\n  - ../prod\nnamePrefix: staging-\n",
+		"overlays/comp/kustomization.yaml":    "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nlabels:\n  - pairs: {a: b}\n",
+	})
+	diff, report, code := runCLIArgs(t, "--diff", "overlays")
+	if code != ExitFindings || strings.Count(diff, "new file mode") != 1 || !strings.Contains(diff, "b/overlays/prod/psafix-patch.yaml") {
+		t.Fatalf("exit %d\n%s\n%s", code, diff, report)
+	}
+	if _, report, code := runCLIArgs(t, "--write", "overlays"); code == ExitError {
+		t.Fatalf("--write: exit %d\n%s", code, report)
+	}
+	for _, o := range []string{"overlays/prod", "overlays/staging"} {
+		if out, report, code := runCLIArgs(t, "check", o); code != ExitOK {
+			t.Errorf("%s fails once built: exit %d\n%s\n%s", o, code, out, report)
+		}
+	}
+	if out, _, _ := runCLIArgs(t, "--diff", "overlays"); out != "" {
+		t.Errorf("second run:\n%s", out)
+	}
+}

@@ -40,6 +40,7 @@ type run struct {
 
 	tally             rollout.Tally
 	counted           overlay.Counted // a workload built by an overlay and given as a file counts once
+	overlays          []string        // the folders of the kustomizations the walk met
 	all               collected
 	printed, openLine bool
 	// stdinRest is what standard input holds beyond --max-size, once it was found larger.
@@ -240,6 +241,9 @@ func (r *run) collect(args []string) ([]input, error) {
 			switch strings.ToLower(filepath.Ext(name)) {
 			case ".yaml", ".yml", ".json":
 				found++
+				if overlay.IsName(name) {
+					r.overlays = append(r.overlays, filepath.Dir(p))
+				}
 				mode := d.Type()
 				if mode&fs.ModeSymlink != 0 {
 					// A link is followed only to a file inside the tree being walked:

@@ -139,29 +139,35 @@ func (r *run) workOverlay(engine *fixers.Engine, in input) *outcome {
 	return &outcome{Result: fr, rendered: true, notes: notes}
 }
 
-// fixOverlays fixes, after --write, --diff or --list, each overlay among the paths whose
-// built workloads come from a base outside the paths: a strategic-merge patch added to the
-// overlay and listed in its kustomization (overlay.Fix), the new file written with
+// fixOverlays fixes, after --write, --diff or --list, each overlay among the paths (given,
+// or met in a walk: overlay.Targets) whose built workloads come from a base outside the
+// paths: a strategic-merge patch added to the overlay and listed in its kustomization
+// (overlay.Fix), the new file written with
 // O_EXCL semantics and shown as a git new-file diff. The default mode (manifests on standard
 // output) only tells which built workloads a patch would fix.
 func (r *run) fixOverlays(engine *fixers.Engine, args []string) {
 	if r.check || r.survey {
 		return
 	}
-	for _, a := range args {
-		if st, err := os.Stat(a); err != nil || !st.IsDir() || overlay.File(a) == "" {
-			continue
-		}
+	pending := map[string][]byte{}
+	for _, t := range overlay.Targets(args, r.overlays) {
+		a := t.Dir
 		if _, ok := chart.Root(a); ok {
 			continue
 		}
 		res := overlay.Fix(a, overlay.FixOptions{
-			Inside: func(p string) bool { return overlay.Within(p, args) },
-			Name:   func(p string) string { return userPath(a, p) },
+			Inside:  func(p string) bool { return overlay.Within(p, args) },
+			Name:    func(p string) string { return userPath(a, p) },
+			Pending: pending,
 		}, engine)
+		for _, f := range res.Files {
+			if abs, err := filepath.Abs(f.Path); err == nil {
+				pending[abs] = f.New
+			}
+		}
 		var remote *overlay.ErrRemote
 		if errors.As(res.Err, &remote) || res.Built == nil {
-			if res.Err != nil {
+			if res.Err != nil && t.Given { // one a walk met may be a part others use
 				r.report("notice", fixers.Report{Path: res.Kustomization, Line: 1, Object: "kustomization", Note: true, Message: "not built: " + res.Err.Error()})
 			}
 			continue
