@@ -389,16 +389,29 @@ type setOp struct {
 func (p *plan) fileFor(c *Chart, f fedChange) string {
 	for i := len(c.Opts.ValuesFiles) - 1; i >= 0; i-- {
 		vf := c.Opts.ValuesFiles[i]
-		if v, err := common.ReadValues(c.files[vf]); err == nil {
-			if _, err := v.PathValue(strings.Join(f.values, ".")); err == nil {
-				return vf
-			}
-			if _, err := v.Table(strings.Join(f.values, ".")); err == nil {
-				return vf
-			}
+		if v, err := common.ReadValues(c.files[vf]); err == nil && hasKey(v, f.values) {
+			return vf
 		}
 	}
 	return c.valuesPath()
+}
+
+// hasKey reports whether values v hold the key at path, whatever its value (a null too:
+// the key that empties a default is where the value goes).
+func hasKey(v map[string]any, path []string) bool {
+	for i, k := range path {
+		x, ok := v[k]
+		if !ok {
+			return false
+		}
+		if i == len(path)-1 {
+			return true
+		}
+		if v, ok = x.(map[string]any); !ok {
+			return false
+		}
+	}
+	return false
 }
 
 // add records a fed change in the values file that sets its map or scalar.

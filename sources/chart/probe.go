@@ -155,7 +155,10 @@ func (c *Chart) probe(r *Rendering) (feeds, error) {
 	}
 	walk(nil, map[string]any(vals))
 	// Helm drops a null from the values it renders with: the files' nulls (a key the
-	// author left empty for the user to set) are probed as maps are.
+	// author left empty for the user to set) are probed as maps are, or with a marker
+	// string where the chart's default is a scalar (Helm would not merge a map over it).
+	defaults, _ := common.ReadValues(c.files[c.valuesPath()])
+	asString := map[int]bool{}
 	for _, name := range c.fileOrder() {
 		raw, err := common.ReadValues(c.files[name])
 		if err != nil {
@@ -165,6 +168,11 @@ func (c *Chart) probe(r *Rendering) (feeds, error) {
 			for _, m := range maps {
 				if slices.Equal(m, path) {
 					return
+				}
+			}
+			if d, err := defaults.PathValue(strings.Join(path, ".")); err == nil && d != nil {
+				if _, isMap := d.(map[string]any); !isMap {
+					asString[len(maps)] = true
 				}
 			}
 			maps = append(maps, path)
@@ -233,7 +241,12 @@ func (c *Chart) probe(r *Rendering) (feeds, error) {
 		}
 		return idx
 	}
-	try(maps, func(i int) any { return map[string]any{probeKey + strconv.Itoa(i): "x"} }, all(len(maps)),
+	try(maps, func(i int) any {
+		if asString[i] {
+			return probeKey + strconv.Itoa(i)
+		}
+		return map[string]any{probeKey + strconv.Itoa(i): "x"}
+	}, all(len(maps)),
 		func(place, string, []string) bool { return true })
 	// A scalar's finding stands where r shows the scalar's own value in that field (and a
 	// field a scalar feeds is the scalar's, even inside a map another value feeds).

@@ -1,6 +1,8 @@
 package chart
 
 import (
+	"bytes"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,4 +100,37 @@ func writeChart(t *testing.T, files map[string]string) string {
 		}
 	}
 	return dir
+}
+
+// TestScalarNullInValuesFile: a -f file that empties a default scalar (runAsUser: null) is
+// where the value goes, and probing it does not make Helm warn of a map over a scalar.
+func TestScalarNullInValuesFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "api")
+	if _, err := kiotest.CopyTree(filepath.Join("..", "..", "fixtures", "charts", "scalar-values", "tree", "api"), dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	vp := filepath.Join(dir, "values.yaml")
+	b, _ := os.ReadFile(vp)
+	os.WriteFile(vp, []byte(strings.Replace(string(b), "runAsUser:\n", "runAsUser: 1000\n", 1)), 0o644)
+	prod := filepath.Join(filepath.Dir(dir), "prod.yaml")
+	os.WriteFile(prod, []byte("# prod\nrunAsUser: null  # the image's own\n"), 0o644)
+	var logs bytes.Buffer
+	log.SetOutput(&logs)
+	defer log.SetOutput(os.Stderr)
+	res := Fix(dir, Options{ValuesFiles: []string{prod}}, fixers.NewEngine(fixers.DefaultOptions()))
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	var got string
+	for _, v := range res.Values {
+		if v.Path == prod {
+			got = string(v.New)
+		}
+	}
+	if got != "# prod\nrunAsUser: 65532  # the image's own\n" {
+		t.Errorf("prod.yaml:\n%s", got)
+	}
+	if logs.Len() > 0 {
+		t.Errorf("Helm logged:\n%s", logs.String())
+	}
 }
