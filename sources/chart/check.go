@@ -3,7 +3,10 @@ package chart
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"helm.sh/helm/v4/pkg/chart/common"
 
 	"github.com/psafix/psafix/fixers"
 )
@@ -78,12 +81,12 @@ func Check(dir string, o Options, e *fixers.Engine) *Result {
 				}
 				if rep.Container != "" {
 					for _, k := range feeds.keys(place{tname, kind, name, "container " + rep.Container}, field) {
-						keys = append(keys, k+" (container)")
+						keys = append(keys, k+" ("+c.where(k, "container")+")")
 					}
 				}
 				if !containerOnly[string(rep.Check)] {
 					for _, k := range feeds.keys(place{tname, kind, name, "pod"}, field) {
-						keys = append(keys, k+" (pod)")
+						keys = append(keys, k+" ("+c.where(k, "pod")+")")
 					}
 				}
 				if len(keys) > 0 {
@@ -97,6 +100,21 @@ func Check(dir string, o Options, e *fixers.Engine) *Result {
 		}
 	}
 	return res
+}
+
+// where says what a values key feeds (scope) and where it is written: the last values file
+// that holds it, and its line ("pod, app/values.yaml:8"), or scope alone when no file of the
+// chart's own holds it (a sub-chart's default).
+func (c *Chart) where(key, scope string) string {
+	path := strings.Split(key, ".")
+	for _, f := range slices.Backward(c.fileOrder()) {
+		if line := keyLine(c.files[f], path); line > 0 {
+			if v, err := common.ReadValues(c.files[f]); err == nil && hasKey(v, path) {
+				return fmt.Sprintf("%s, %s:%d", scope, f, line)
+			}
+		}
+	}
+	return scope
 }
 
 // containerOnly are the checks whose fields exist only on containers.

@@ -50,15 +50,18 @@ func (f feeds) of(p place, sub []string) (feed, path []string, ok bool) {
 }
 
 // keys are the values paths that feed the field of p's securityContext (its first key:
-// seccompProfile, runAsUser), shallowest first: a map that feeds the whole securityContext,
-// or what feeds the field or a part of it.
+// seccompProfile, runAsUser), shallowest first: what feeds the field or a part of it, else
+// a map that feeds the whole securityContext.
 func (f feeds) keys(p place, field string) []string {
 	at := f[p]
 	subs := make([]string, 0, len(at))
 	for s := range at {
-		if first, _, _ := strings.Cut(s, "."); s == "" || first == field {
+		if first, _, _ := strings.Cut(s, "."); first == field {
 			subs = append(subs, s)
 		}
+	}
+	if _, ok := at[""]; ok && len(subs) == 0 {
+		subs = append(subs, "")
 	}
 	sort.Slice(subs, func(i, j int) bool {
 		a, b := subs[i], subs[j]
