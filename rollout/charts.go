@@ -100,3 +100,36 @@ func (c *Config) ChartValues(dir string) ([]string, bool) {
 	}
 	return nil, false
 }
+
+// ChartOfValues returns the folder of the chart whose values file the config lists p as
+// (named relative to the current folder when the config's path is): a values file given
+// directly, as pre-commit passes a staged one, stands for its chart.
+func (c *Config) ChartOfValues(p string) (string, bool) {
+	if c == nil {
+		return "", false
+	}
+	want, err := filepath.Abs(p)
+	if err != nil {
+		return "", false
+	}
+	for _, e := range c.Charts {
+		for _, v := range e.Values {
+			if got, err := filepath.Abs(c.join(v)); err == nil && got == want {
+				return c.join(e.Path), true
+			}
+		}
+	}
+	return "", false
+}
+
+// ChartOfValues is Config.ChartOfValues for the config of p (none: false).
+func (cs *Configs) ChartOfValues(p string) (string, bool) {
+	if cs == nil {
+		return "", false
+	}
+	c, err := cs.For(p)
+	if err != nil {
+		return "", false
+	}
+	return c.ChartOfValues(p)
+}

@@ -185,6 +185,7 @@ func (r *run) collect(args []string) ([]input, error) {
 		out = append(out, in)
 	}
 	ex := rollout.NewExcludes(r.flags.exclude, r.flags.config, args)
+	cs, _ := rollout.NewConfigs(r.flags.config) // a bad config is reported once inputs are read
 	for _, a := range args {
 		if a == "-" {
 			out = append(out, input{path: stdinName, stdin: true})
@@ -201,6 +202,10 @@ func (r *run) collect(args []string) ([]input, error) {
 		if root, ok := chart.Root(a); ok {
 			// A file or folder inside a chart (as pre-commit passes them) stands for the chart.
 			addChart(root)
+			continue
+		}
+		if dir, ok := cs.ChartOfValues(a); ok && !st.IsDir() {
+			addChart(dir) // a values file .psafix.yaml lists for a chart
 			continue
 		}
 		if !st.IsDir() {

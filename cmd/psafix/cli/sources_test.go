@@ -246,3 +246,22 @@ func TestReportOverlay(t *testing.T) {
 		t.Errorf("the patch was reported as a workload:\n%s\n%s", out, report)
 	}
 }
+
+// TestConfigChartValues: the values files .psafix.yaml lists for a chart are used when a
+// walk meets the chart, and a listed values file given directly (pre-commit) stands for
+// its chart; -f replaces them for the run.
+func TestConfigChartValues(t *testing.T) {
+	tmp, _ := copyTree(t, filepath.Join("..", "..", "..", "fixtures", "charts", "config-values", "tree"))
+	t.Chdir(tmp)
+	for _, args := range [][]string{{"check", "."}, {"check", "deploy/prod.yaml"}} {
+		out, report, code := runCLIArgs(t, args...)
+		if code != ExitFindings || !strings.Contains(out, "web/templates/deploy.yaml") || !strings.Contains(out, "deploy/prod.yaml:5") {
+			t.Errorf("%v: exit %d\n%s\n%s", args, code, out, report)
+		}
+	}
+	writeTree(t, tmp, map[string]string{"other.yaml": "image:\n  tag: \"2\"\n"})
+	out, report, code := runCLIArgs(t, "check", "-f", "other.yaml", "web")
+	if code != ExitFindings || strings.Contains(out, "deploy/prod.yaml") {
+		t.Errorf("-f did not replace the config's values files: exit %d\n%s\n%s", code, out, report)
+	}
+}
