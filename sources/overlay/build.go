@@ -3,6 +3,7 @@ package overlay
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,12 +41,9 @@ func BuildNotes(dir string) ([]byte, []Note, error) {
 	return build(dir, nil)
 }
 
-// ErrRemote marks a kustomization that names a remote resource: it is not built offline.
-type ErrRemote struct{ Resource string }
-
-func (e *ErrRemote) Error() string {
-	return fmt.Sprintf("remote resource %s cannot be fetched offline: the overlay is not built (its local files are checked)", e.Resource)
-}
+// ErrRemote marks a kustomization that names a remote resource: it is not built offline
+// (errors.Is; the error names the resource).
+var ErrRemote = errors.New("cannot be fetched offline: the overlay is not built (its local files are checked)")
 
 // build builds dir with the files of extra (absolute paths) read in place of the disk's:
 // a proposed patch is built in memory before anything is written.
@@ -59,7 +57,7 @@ func build(dir string, extra map[string][]byte) ([]byte, []Note, error) {
 		return nil, nil, err
 	}
 	if len(k.Remote) > 0 {
-		return nil, nil, &ErrRemote{k.Remote[0]}
+		return nil, nil, fmt.Errorf("remote resource %s %w", k.Remote[0], ErrRemote)
 	}
 	abs, err := filepath.Abs(kf)
 	if err != nil {

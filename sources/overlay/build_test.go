@@ -1,6 +1,8 @@
 package overlay
 
 import (
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,5 +24,18 @@ func TestBuild(t *testing.T) {
 	}
 	if Origin(map[string]string{OriginAnnotation: "path: ../../base/deployment.yaml\n"}) != "../../base/deployment.yaml" {
 		t.Error("Origin")
+	}
+}
+
+// TestBuildRemote: a kustomization with a remote resource is not built; the error names the
+// resource and is ErrRemote.
+func TestBuildRemote(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("resources:\n- https://github.com/acme/base//deploy?ref=v1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Build(dir)
+	if !errors.Is(err, ErrRemote) || err.Error() != "remote resource https://github.com/acme/base//deploy?ref=v1 cannot be fetched offline: the overlay is not built (its local files are checked)" {
+		t.Errorf("got %v", err)
 	}
 }

@@ -59,7 +59,7 @@ type FixResult struct {
 	// workloads built from files outside the paths only (the others are fixed and reported
 	// in their own files): Pods' Before is the build as it is, After with the patch.
 	Built *fixers.Result
-	// Err says why nothing is written: the overlay does not build (*ErrRemote: a remote
+	// Err says why nothing is written: the overlay does not build (ErrRemote: a remote
 	// base), or the patch would not build or would change more than security fields.
 	Err error
 }

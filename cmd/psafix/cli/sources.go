@@ -165,8 +165,7 @@ func (r *run) fixOverlays(engine *fixers.Engine, args []string) {
 				pending[abs] = f.New
 			}
 		}
-		var remote *overlay.ErrRemote
-		if errors.As(res.Err, &remote) || res.Built == nil {
+		if errors.Is(res.Err, overlay.ErrRemote) || res.Built == nil {
 			if res.Err != nil && t.Given { // one a walk met may be a part others use
 				r.report("notice", fixers.Report{Path: res.Kustomization, Line: 1, Object: "kustomization", Note: true, Message: "not built: " + res.Err.Error()})
 			}
