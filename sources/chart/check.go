@@ -62,6 +62,13 @@ func Check(dir string, o Options, e *fixers.Engine) *Result {
 	res.Rendered = checkRendering(r, e)
 	// Name the values keys that feed the failing securityContexts, where probing finds
 	// them: that is where a fix goes.
+	failing := false
+	for _, fr := range res.Rendered {
+		failing = failing || len(fr.Before) > 0
+	}
+	if !failing {
+		return res // nothing to name: no probing (a chart that passes checks in one rendering)
+	}
 	if feeds, err := c.probe(r); err == nil {
 		for _, fr := range res.Rendered {
 			tname := ""

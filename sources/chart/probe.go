@@ -184,6 +184,9 @@ func (c *Chart) probe(r *Rendering) (feeds, error) {
 	// What r renders in each securityContext field, to check scalar findings against.
 	shown := map[place]map[string]string{}
 	for _, t := range r.Templates {
+		if !strings.Contains(t.Text, "securityContext") {
+			continue
+		}
 		eachSecurityField(t, func(p place, sub, k string, v *yaml.Node) {
 			if v != nil && v.Kind == yaml.ScalarNode {
 				if shown[p] == nil {
@@ -218,6 +221,9 @@ func (c *Chart) probe(r *Rendering) (feeds, error) {
 			return
 		}
 		for _, t := range out.Templates {
+			if !strings.Contains(t.Text, probeKey) {
+				continue // nothing to find: not parsed (a chart's CRDs are large)
+			}
 			eachSecurityField(t, func(p place, sub, k string, v *yaml.Node) {
 				if strings.HasPrefix(k, probeKey) {
 					// A marker key: the map it is in.
@@ -258,7 +264,17 @@ func (c *Chart) probe(r *Rendering) (feeds, error) {
 		return ok && v == scalar[strings.Join(vp, "\x00")]
 	}
 	try(truthy, func(i int) any { return probeKey + strconv.Itoa(i) }, all(len(truthy)), ownValue)
-	try(falsy, func(i int) any { return probeKey + strconv.Itoa(i) }, all(len(falsy)), ownValue)
+	// The falsy scalars matter where r shows an explicit root (runAsUser: 0, runAsNonRoot:
+	// false) that --fix-explicit-root may change, and are probed only then: markers in
+	// place of every empty nameOverride break most charts' renderings, which costs
+	// renderings to find.
+	explicitRoot := false
+	for _, at := range shown {
+		explicitRoot = explicitRoot || at["runAsUser"] == "0" || at["runAsNonRoot"] == "false"
+	}
+	if explicitRoot {
+		try(falsy, func(i int) any { return probeKey + strconv.Itoa(i) }, all(len(falsy)), ownValue)
+	}
 	return found, nil
 }
 

@@ -38,8 +38,9 @@ func TestScalarExplicitRoot(t *testing.T) {
 	}
 }
 
-// TestProbeScalars: probing finds a scalar where a securityContext field shows its value,
-// and not where an if shows the field only for the marker.
+// TestProbeScalars: probing finds a scalar where a securityContext field shows its value
+// (a 0 too, where an explicit root is rendered), and not where an if shows the field only
+// for the marker.
 func TestProbeScalars(t *testing.T) {
 	dir := writeChart(t, map[string]string{
 		"values.yaml": "uid: 1000\nstrict: false\nroot: 0\ntight: {}\n",
@@ -49,11 +50,11 @@ metadata:
   name: p
 spec:
   securityContext:
-    runAsUser: {{ .Values.uid }}
+    runAsGroup: {{ .Values.uid }}
     {{- if .Values.strict }}
-    runAsGroup: {{ .Values.strict }}
+    fsGroup: {{ .Values.strict }}
     {{- end }}
-    fsGroup: {{ .Values.root }}
+    runAsUser: {{ .Values.root }}
     seccompProfile: {{ toYaml .Values.tight | nindent 6 }}
   containers:
   - name: c
@@ -73,7 +74,7 @@ spec:
 		t.Fatal(err)
 	}
 	at := f[place{"chart/templates/pod.yaml", "Pod", "p", "pod"}]
-	want := map[string]string{"runAsUser": "uid", "fsGroup": "root", "seccompProfile": "tight"}
+	want := map[string]string{"runAsGroup": "uid", "runAsUser": "root", "seccompProfile": "tight"}
 	for sub, vp := range want {
 		if got := strings.Join(at[sub], "."); got != vp {
 			t.Errorf("%s fed by %q, want %q", sub, got, vp)
