@@ -134,7 +134,13 @@ func Fix(dir string, o FixOptions, e *fixers.Engine) (res *FixResult) {
 	}
 	// The patch, one document per workload, in the order of the build.
 	var docs []*kio.Map
-	var riskyNotes []fixers.Report
+	type riskyNote struct {
+		fixers.Report
+		doc   *kio.Map
+		field string
+		fixed map[string]any
+	}
+	var riskyNotes []riskyNote
 	var patched []*builtWorkload
 	for _, w := range wls {
 		if outside[w.key()] != w || len(w.changes) == 0 {
@@ -157,8 +163,8 @@ func Fix(dir string, o FixOptions, e *fixers.Engine) (res *FixResult) {
 				if why == "" {
 					why = "the image must run with it"
 				}
-				riskyNotes = append(riskyNotes, fixers.Report{Line: 1, Object: w.object + " (built, from " + w.name + ")", Container: ch.Container, Note: true,
-					Message: "risky edit: " + ch.String() + " (assumed: " + why + ")"})
+				riskyNotes = append(riskyNotes, riskyNote{fixers.Report{Line: 1, Object: w.object + " (built, from " + w.name + ")", Container: ch.Container, Note: true,
+					Message: "risky edit: " + ch.String() + " (assumed: " + why + ")"}, doc, ch.Field, fixed[w.doc]})
 			}
 		}
 	}
@@ -182,9 +188,16 @@ func Fix(dir string, o FixOptions, e *fixers.Engine) (res *FixResult) {
 		for _, w := range patched {
 			done[w.object] = true
 		}
+		// Each risky edit is named at its line in the patch.
+		_, pdocs, _ := kio.ParseFile(res.Files[0].Path, res.Files[0].New)
 		for _, n := range riskyNotes {
 			n.Path = res.Files[0].Path
-			res.Notes = append(res.Notes, n)
+			for _, pd := range pdocs {
+				if pd.Root != nil && sameObject(pd.Root, n.doc) {
+					n.Line, n.Column = lineOf(pd.Root, n.field, n.fixed)
+				}
+			}
+			res.Notes = append(res.Notes, n.Report)
 		}
 	}
 	res.Built = builtResult(e, kf, b0, b1, outside, done)
@@ -828,4 +841,48 @@ func builtResult(e *fixers.Engine, kf string, b0, b1 []byte, outside map[string]
 		}
 	}
 	return out
+}
+
+// lineOf finds the key a change's field path leads to in a patch document (list items
+// matched as put placed them), or the deepest one found: its line and column.
+func lineOf(root *yaml.Node, field string, fixed map[string]any) (int, int) {
+	segs, err := parseField(field)
+	line, col := root.Line, root.Column
+	if err != nil {
+		return line, col
+	}
+	n := kio.Resolve(root)
+	var src any = fixed
+	for i := 0; i < len(segs); i++ {
+		sg := segs[i]
+		if sg.index >= 0 {
+			return line, col // a list replaced whole (capabilities.drop): at its key
+		}
+		key, v := kio.Lookup(n, sg.key)
+		if v == nil {
+			return line, col
+		}
+		line, col = key.Line, key.Column
+		m, _ := src.(map[string]any)
+		src = m[sg.key]
+		n = kio.Resolve(v)
+		if i+1 < len(segs) && segs[i+1].index >= 0 && n.Kind == yaml.SequenceNode {
+			mk := mergeKey(sg.key)
+			l, _ := src.([]any)
+			if mk == "" || segs[i+1].index >= len(l) {
+				return line, col
+			}
+			item, _ := l[segs[i+1].index].(map[string]any)
+			it := findItem(n, mk, fmt.Sprint(item[mk]))
+			if it == nil {
+				return line, col
+			}
+			if k, _ := kio.Lookup(it, mk); k != nil {
+				line, col = k.Line, k.Column
+			}
+			n, src = it, item
+			i++
+		}
+	}
+	return line, col
 }
