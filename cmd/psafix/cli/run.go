@@ -41,6 +41,7 @@ type run struct {
 	tally             rollout.Tally
 	counted           overlay.Counted // a workload built by an overlay and given as a file counts once
 	overlays          []string        // the folders of the kustomizations the walk met
+	told              map[string]bool // the notes about kustomizations told (tell)
 	all               collected
 	printed, openLine bool
 	// stdinRest is what standard input holds beyond --max-size, once it was found larger.
@@ -466,9 +467,7 @@ func panicSite() string {
 
 // emit prints one outcome; outcomes arrive in input order.
 func (r *run) emit(o *outcome) {
-	for _, n := range o.notes {
-		r.report("notice", n)
-	}
+	r.tell(o.notes)
 	if o.Result == nil {
 		r.emitChart(o)
 		return
@@ -607,6 +606,19 @@ func (l *lastByte) Write(p []byte) (int, error) {
 		l.last = p[n-1]
 	}
 	return n, err
+}
+
+// tell reports notes, those about a kustomization once: every build that reads it says it.
+func (r *run) tell(notes []fixers.Report) {
+	if r.told == nil {
+		r.told = map[string]bool{}
+	}
+	for _, n := range notes {
+		if k := n.String(); n.Object != "kustomization" || !r.told[k] {
+			r.told[k] = true
+			r.report("notice", n)
+		}
+	}
 }
 
 // report prints one finding or note in the chosen format (json and sarif collect them for

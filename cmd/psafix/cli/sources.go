@@ -180,9 +180,7 @@ func (r *run) fixOverlays(engine *fixers.Engine, args []string) {
 			}
 			continue
 		}
-		for _, n := range res.Notes {
-			r.report("notice", n)
-		}
+		r.tell(res.Notes)
 		if res.Err != nil {
 			r.fail(res.Kustomization, 1, res.Kustomization+": "+res.Err.Error())
 		}
