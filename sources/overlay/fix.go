@@ -334,8 +334,14 @@ func (res *FixResult) addNotes(ns []Note, o FixOptions) {
 func (w *builtWorkload) patch(k *Kustomization, kept []*fixers.Change, fixed map[string]any) (*kio.Map, error) {
 	name := strings.TrimSuffix(strings.TrimPrefix(w.nm, k.NamePrefix), k.NameSuffix)
 	meta := kio.M("name", kio.Str(name))
-	if w.ns != "" && k.Namespace == "" {
-		meta.Set("namespace", kio.Str(w.ns))
+	ns := w.ns
+	if k.Namespace != "" {
+		// The overlay's namespace: is applied after its patches: the patch names the
+		// namespace the workload has before, as its file or its folder's kustomization sets it.
+		ns = originNamespace(w.origin, w.kind, name)
+	}
+	if ns != "" {
+		meta.Set("namespace", kio.Str(ns))
 	}
 	doc := kio.M("apiVersion", kio.Str(w.apiVersion), "kind", kio.Str(w.kind), "metadata", meta)
 	if fixed == nil {
@@ -885,4 +891,30 @@ func lineOf(root *yaml.Node, field string, fixed map[string]any) (int, int) {
 		}
 	}
 	return line, col
+}
+
+// originNamespace is the namespace an object has in the file it came from (kind and name as
+// the file writes them), or else the one the kustomization of that file's folder sets.
+func originNamespace(origin, kind, name string) string {
+	data, err := os.ReadFile(origin)
+	if err != nil {
+		return ""
+	}
+	if _, docs, err := kio.ParseFile(origin, data); err == nil {
+		for _, d := range docs {
+			for _, obj := range kio.Objects(d.Root) {
+				if kio.ScalarAt(obj, "kind") == kind && kio.ScalarAt(obj, "metadata", "name") == name {
+					if ns := kio.ScalarAt(obj, "metadata", "namespace"); ns != "" {
+						return ns
+					}
+				}
+			}
+		}
+	}
+	if kf := File(filepath.Dir(origin)); kf != "" {
+		if k, err := Read(kf); err == nil {
+			return k.Namespace
+		}
+	}
+	return ""
 }

@@ -87,3 +87,27 @@ func TestParseField(t *testing.T) {
 		}
 	}
 }
+
+// TestFixNamespace: the overlay's namespace: is applied after its patches, so the patch
+// names the namespace the base gives the workload (in its file, or its kustomization).
+func TestFixNamespace(t *testing.T) {
+	for _, baseNs := range []string{"file", "kustomization"} {
+		dir := copyFixture(t, "base-outside")
+		ov := filepath.Join(dir, "overlays", "prod")
+		os.WriteFile(filepath.Join(ov, "kustomization.yaml"), []byte("resources:\n  - ../../base\nnamespace: prod\n"), 0o644)
+		if baseNs == "file" {
+			d := filepath.Join(dir, "base", "deployment.yaml")
+			b, _ := os.ReadFile(d)
+			os.WriteFile(d, []byte(strings.Replace(string(b), "  name: web\n", "  name: web\n  namespace: shop\n", 1)), 0o644)
+		} else {
+			os.WriteFile(filepath.Join(dir, "base", "kustomization.yaml"), []byte("resources:\n  - deployment.yaml\nnamespace: shop\n"), 0o644)
+		}
+		res := Fix(ov, inside(ov), fixers.NewEngine(fixers.DefaultOptions()))
+		if res.Err != nil {
+			t.Fatalf("%s: %v", baseNs, res.Err)
+		}
+		if p := string(res.Files[0].New); !strings.Contains(p, "  namespace: shop\n") {
+			t.Errorf("%s: the patch does not name the base's namespace:\n%s", baseNs, p)
+		}
+	}
+}
