@@ -12,11 +12,13 @@ all: lint test build
 build:
 	$(GO) build -o bin/psafix ./cmd/psafix
 
-# The unit, golden, conformance and corpus tests, with the fuzz seed corpora, and the
-# GitHub Action's script.
+# The unit, golden, conformance and corpus tests, with the fuzz seed corpora; the Helm
+# plugin's install test (a module of its own, so that Helm's pkg/action stays out of
+# psafix's); and the GitHub Action's script.
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	cd dist/helm-plugin && $(GO) test -count=1 ./...
 	bash dist/action/run_test.sh
 
 # Speed and memory are measured here, never in timed unit tests.

@@ -1,4 +1,8 @@
-package cli
+// The Helm post-renderer plugin's end-to-end test: an install dry run with Helm's own
+// pkg/action, psafix in-process and through this folder's plugin.yaml. It is a module of its
+// own so that Helm's pkg/action (client-go, kubectl, controller-runtime) stays out of
+// psafix's module graph: `make test` runs it (cd dist/helm-plugin && go test ./...).
+package helmplugin_test
 
 import (
 	"bytes"
@@ -8,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/psafix/psafix/cmd/psafix/cli"
 
 	"helm.sh/helm/v4/pkg/action"
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
@@ -25,7 +31,7 @@ const asMain = "PSAFIX_TEST_AS_MAIN"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asMain) == "1" {
-		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -38,7 +44,7 @@ type inProcess struct {
 
 func (p *inProcess) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
 	var out bytes.Buffer
-	if code := Main(append([]string{"post-render"}, p.args...), in, &out, &p.stderr); code != ExitOK {
+	if code := cli.Main(append([]string{"post-render"}, p.args...), in, &out, &p.stderr); code != cli.ExitOK {
 		return nil, fmt.Errorf("psafix post-render: exit %d: %s", code, p.stderr.String())
 	}
 	return &out, nil
@@ -100,7 +106,7 @@ func installDryRun(t *testing.T, ch *chartv2.Chart, vals map[string]any, pr post
 func passesRestricted(t *testing.T, manifest string) {
 	t.Helper()
 	var out bytes.Buffer
-	if code := Main([]string{"check", "--level", "restricted", "-"}, strings.NewReader(manifest), &out, &out); code != ExitOK {
+	if code := cli.Main([]string{"check", "--level", "restricted", "-"}, strings.NewReader(manifest), &out, &out); code != cli.ExitOK {
 		t.Errorf("the installed manifest fails restricted (exit %d):\n%s\n%s", code, out.String(), manifest)
 	}
 }
@@ -148,7 +154,7 @@ func TestPostRenderInstall(t *testing.T) {
 	})
 
 	t.Run("plugin", func(t *testing.T) {
-		// Helm's loader finds dist/helm-plugin/plugin.yaml in a plugins folder and runs its
+		// Helm's loader finds plugin.yaml in a plugins folder and runs its
 		// command (psafix post-render) from PATH: the test binary, linked as psafix.
 		exe, err := os.Executable()
 		if err != nil {
@@ -160,7 +166,7 @@ func TestPostRenderInstall(t *testing.T) {
 		}
 		t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 		t.Setenv(asMain, "1")
-		manifest, err := os.ReadFile(filepath.Join("..", "..", "..", "dist", "helm-plugin", "plugin.yaml"))
+		manifest, err := os.ReadFile("plugin.yaml")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,4 +194,18 @@ func TestPostRenderInstall(t *testing.T) {
 			t.Fatalf("install error = %v, want the plugin's exit 1", err)
 		}
 	})
+}
+
+func writeTree(t *testing.T, dir string, files map[string]string) string {
+	t.Helper()
+	for name, text := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
