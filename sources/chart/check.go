@@ -3,7 +3,9 @@ package chart
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -124,6 +126,36 @@ func (c *Chart) where(key, scope string) string {
 	return scope
 }
 
+// action is a template action on one line.
+var action = regexp.MustCompile(`\{\{.*?\}\}`)
+
+// linePattern matches the lines a template line renders when it starts with text and holds
+// actions ("runAsUser: {{ .Values.uid }}" renders "runAsUser: 1000"): its text, each action
+// any text. Nil for a line without actions, or that starts with one.
+func linePattern(s string) *regexp.Regexp {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "{{") || strings.HasPrefix(s, "{{") {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("^")
+	last := 0
+	for _, m := range action.FindAllStringIndex(s, -1) {
+		b.WriteString(regexp.QuoteMeta(s[last:m[0]]))
+		b.WriteString(".*")
+		last = m[1]
+	}
+	b.WriteString(regexp.QuoteMeta(s[last:]) + "$")
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil
+	}
+	return re
+}
+
+// lineRef is a line named in a message ("runAsUser: 0, line 17").
+var lineRef = regexp.MustCompile(`\bline [0-9]+\b`)
+
 // containerOnly are the checks whose fields exist only on containers.
 var containerOnly = map[string]bool{
 	"allowPrivilegeEscalation": true, "capabilities_restricted": true, "capabilities_baseline": true,
@@ -150,6 +182,10 @@ func checkRendering(r *Rendering, e *fixers.Engine) []*fixers.Result {
 // the template writes literally (a "securityContext:" above what toYaml filled in).
 func locate(fr *fixers.Result, t Template) {
 	tpl := strings.Split(readFile(t.Path), "\n")
+	patterns := make([]*regexp.Regexp, len(tpl))
+	for i, s := range tpl {
+		patterns[i] = linePattern(s)
+	}
 	rendered := strings.Split(t.Text, "\n")
 	at := func(line int) int {
 		for l := line; l >= 1 && l > line-200 && l <= len(rendered); l-- {
@@ -162,12 +198,25 @@ func locate(fr *fixers.Result, t Template) {
 					return i + 1
 				}
 			}
+			for i, p := range patterns {
+				if p != nil && p.MatchString(want) {
+					return i + 1
+				}
+			}
 		}
 		return 1
+	}
+	// "line N" in a message or hint is a line of the rendering too.
+	lines := func(s string) string {
+		return lineRef.ReplaceAllStringFunc(s, func(m string) string {
+			n, _ := strconv.Atoi(strings.TrimPrefix(m, "line "))
+			return "line " + strconv.Itoa(at(n))
+		})
 	}
 	fix := func(rs []fixers.Report) {
 		for i := range rs {
 			rs[i].Line, rs[i].Column = at(rs[i].Line), 0
+			rs[i].Message, rs[i].Hint = lines(rs[i].Message), lines(rs[i].Hint)
 		}
 	}
 	fix(fr.Before)
