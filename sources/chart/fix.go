@@ -99,7 +99,7 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 			partial[ch.Fixer] = true
 			failing = failing || len(ch.Checks) > 0
 		}
-		var withKept []*fixers.Change
+		var withKept, withUnfed []*fixers.Change
 		if len(partial) > 0 {
 			rest := fed[:0]
 			for _, f := range fed {
@@ -107,22 +107,28 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 				case !partial[f.ch.Fixer]:
 					rest = append(rest, f)
 				case hasFixer(unfed, f.ch.Fixer):
-					unfed = append(unfed, f.ch)
+					withUnfed = append(withUnfed, f.ch)
 				default:
 					withKept = append(withKept, f.ch)
 				}
 			}
 			fed = rest
 		}
-		if len(unfed) > 0 {
-			line := templateLine(w.t, unfed[0].Line)
-			res.Notes = append(res.Notes, fixers.Report{Path: w.t.Path, Line: line, Object: w.kind + "/" + w.name, Container: unfed[0].Container, Note: true,
-				Message: "no values key feeds " + fieldsOf(unfed) + "; add to the template: " + snippet(unfed)})
+		// One note per container (and one for the pod), at its line.
+		note := func(cs []*fixers.Change, msg func([]*fixers.Change) string) {
+			for _, group := range byContainer(cs) {
+				res.Notes = append(res.Notes, fixers.Report{Path: w.t.Path, Line: templateLine(w.t, group[0].Line), Object: w.kind + "/" + w.name, Container: group[0].Container, Note: true, Message: msg(group)})
+			}
 		}
-		if len(withKept) > 0 {
-			res.Notes = append(res.Notes, fixers.Report{Path: w.t.Path, Line: templateLine(w.t, withKept[0].Line), Object: w.kind + "/" + w.name, Container: withKept[0].Container, Note: true,
-				Message: "not made at the source either (" + snippet(withKept) + "): they go with the edit the chart's values keep"})
-		}
+		note(unfed, func(g []*fixers.Change) string {
+			return "no values key feeds " + fieldsOf(g) + "; add to the template: " + snippet(g)
+		})
+		note(withUnfed, func(g []*fixers.Change) string {
+			return "not made at the source either (" + snippet(g) + "): a fixer's edits go together, and no values key feeds the others"
+		})
+		note(withKept, func(g []*fixers.Change) string {
+			return "not made at the source either (" + snippet(g) + "): they go with the edit the chart's values keep"
+		})
 		for _, f := range fed {
 			if failing && risky(f.ch) {
 				res.Notes = append(res.Notes, fixers.Report{Path: w.t.Path, Line: templateLine(w.t, f.ch.Line), Object: w.kind + "/" + w.name, Container: f.ch.Container, Note: true,
@@ -268,6 +274,24 @@ func authorSet(vals map[string]any, f fedChange, o *fixers.Options) (cur string,
 		return "", false
 	}
 	return string(b), true
+}
+
+// byContainer groups changes by the container they change ("" for the pod), in the order
+// each first appears.
+func byContainer(cs []*fixers.Change) [][]*fixers.Change {
+	var out [][]*fixers.Change
+	at := map[string]int{}
+	for _, c := range cs {
+		k := c.ContainerField + "\x00" + c.Container
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], c)
+	}
+	return out
 }
 
 func hasFixer(cs []*fixers.Change, fixer string) bool {
