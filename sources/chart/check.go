@@ -34,6 +34,13 @@ func (r *Result) note(format string, args ...any) {
 	r.Notes = append(r.Notes, fixers.Report{Path: filepath.Join(r.Dir, "Chart.yaml"), Line: 1, Object: "chart", Note: true, Message: fmt.Sprintf(format, args...)})
 }
 
+// unprobed notes the values probing left out once its renderings ran out.
+func (r *Result) unprobed(n int) {
+	if n > 0 {
+		r.note("probing stopped after %d renderings: %d values were not probed, and what they feed is reported as fed by no values key", probeBudget, n)
+	}
+}
+
 // loadRendered loads the chart at dir with its notes and renders it with the values it is
 // given; when either fails, res.Err says why and the chart is nil.
 func (r *Result) loadRendered(dir string, o Options) (*Chart, *Rendering) {
@@ -71,7 +78,8 @@ func Check(dir string, o Options, e *fixers.Engine) *Result {
 	if !failing {
 		return res // nothing to name: no probing (a chart that passes checks in one rendering)
 	}
-	if feeds, err := c.probe(r); err == nil {
+	if feeds, unprobed, err := c.probe(r); err == nil {
+		res.unprobed(unprobed)
 		for _, fr := range res.Rendered {
 			tname := ""
 			for _, t := range r.Templates {

@@ -57,11 +57,12 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 		res.Rendered = remaining(checkRendering(r0, e))
 		return res
 	}
-	feeds, err := c.probe(r0)
+	feeds, unprobed, err := c.probe(r0)
 	if err != nil {
 		res.Err = fmt.Errorf("cannot probe the chart's values: %w", err)
 		return res
 	}
+	res.unprobed(unprobed)
 	vals, err := c.values()
 	if err != nil {
 		res.Err = fmt.Errorf("cannot read the chart's values: %w", err)

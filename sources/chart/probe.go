@@ -103,6 +103,10 @@ func (c *Chart) values() (map[string]any, error) {
 	return vals, nil
 }
 
+// probeBudget bounds the renderings one probe makes: a chart whose renderings break for
+// many probes would otherwise take two renderings per value to halve its way through.
+var probeBudget = 200
+
 // probe finds, for every securityContext of the rendering r (the chart rendered with its
 // values), the values that feed it (through toYaml, with, merge, or a scalar written into
 // one field). Never a guess from key names: a chart that calls it hardening.pod is found as
@@ -116,12 +120,13 @@ func (c *Chart) values() (map[string]any, error) {
 // other way hides no more than it must), found where a securityContext field is exactly
 // that marker and, in r, holds the scalar's own value: a field an if shows only for the
 // marker is not the scalar's. A probe that breaks the rendering is left out (the others are
-// rendered again without it, halving the set). Fix verifies by rendering again what probing
+// rendered again without it, halving the set), and after probeBudget renderings the rest
+// are left out too: unprobed counts them. Fix verifies by rendering again what probing
 // found: a values key that does not set the field it was found to feed writes nothing.
-func (c *Chart) probe(r *Rendering) (feeds, error) {
+func (c *Chart) probe(r *Rendering) (feeds, int, error) {
 	vals, err := c.values()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var maps, truthy, falsy [][]string
 	scalar := map[string]string{} // a scalar's value as a rendering prints it, by path
@@ -203,11 +208,17 @@ func (c *Chart) probe(r *Rendering) (feeds, error) {
 		}
 		found[p][sub] = vp
 	}
+	renders, unprobed := 0, 0
 	var try func(cands [][]string, marker func(i int) any, idx []int, keep func(p place, sub string, vp []string) bool)
 	try = func(cands [][]string, marker func(i int) any, idx []int, keep func(p place, sub string, vp []string) bool) {
 		if len(idx) == 0 {
 			return
 		}
+		if renders >= probeBudget {
+			unprobed += len(idx)
+			return
+		}
+		renders++
 		extra := map[string]any{}
 		for _, i := range idx {
 			setPath(extra, cands[i], marker(i))
@@ -275,7 +286,7 @@ func (c *Chart) probe(r *Rendering) (feeds, error) {
 	if explicitRoot {
 		try(falsy, func(i int) any { return probeKey + strconv.Itoa(i) }, all(len(falsy)), ownValue)
 	}
-	return found, nil
+	return found, unprobed, nil
 }
 
 // eachNull calls found with the path of every null in v.

@@ -2,6 +2,7 @@ package chart
 
 import (
 	"bytes"
+	"fmt"
 	"log"
 	"os"
 	"path/filepath"
@@ -69,7 +70,7 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := c.probe(r)
+	f, _, err := c.probe(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,5 +134,50 @@ func TestScalarNullInValuesFile(t *testing.T) {
 	}
 	if logs.Len() > 0 {
 		t.Errorf("Helm logged:\n%s", logs.String())
+	}
+}
+
+// TestProbeBudget: a chart whose rendering breaks for every probe is probed within the
+// budget of renderings, and the values left out are said.
+func TestProbeBudget(t *testing.T) {
+	var vals strings.Builder
+	vals.WriteString("podSecurityContext: {}\nnums:\n")
+	for i := range 400 {
+		fmt.Fprintf(&vals, "  n%03d: %d\n", i, i+1)
+	}
+	dir := writeChart(t, map[string]string{
+		"values.yaml": vals.String(),
+		"templates/cm.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: nums
+data:
+  {{- range $k, $v := .Values.nums }}
+  {{ $k }}: {{ if gt $v 0.0 }}"positive"{{ end }}
+  {{- end }}
+`,
+		"templates/pod.yaml": `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  securityContext: {{- toYaml .Values.podSecurityContext | nindent 4 }}
+  containers:
+  - name: c
+    image: example.com/c:1
+`,
+	})
+	defer func(n int) { probeBudget = n }(probeBudget)
+	probeBudget = 16 // the 400 values would need some 800 renderings
+	res := Check(dir, Options{}, fixers.NewEngine(fixers.DefaultOptions()))
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	var said bool
+	for _, n := range res.Notes {
+		said = said || strings.Contains(n.Message, "values were not probed")
+	}
+	if !said {
+		t.Errorf("no note of the values left out: %v", res.Notes)
 	}
 }
