@@ -150,6 +150,7 @@ func Fix(dir string, o FixOptions, e *fixers.Engine) (res *FixResult) {
 		if len(kept) == 0 {
 			continue
 		}
+		w.complete = len(kept) == len(w.changes)
 		doc, err := w.patch(k, kept, fixed[w.doc])
 		if err != nil {
 			res.Err = fmt.Errorf("%s: %v: nothing written", w.object, err)
@@ -211,14 +212,16 @@ type builtWorkload struct {
 	origin                           string // the file it came from, absolute
 	name                             string // the origin as the user reads it
 	changes                          []*fixers.Change
+	// complete: the patch makes every change of the fix, so the build must reach what the
+	// fix reaches in memory.
+	complete bool
 }
 
 func (w *builtWorkload) key() string { return strconv.Itoa(w.doc) + "\x00" + w.object }
 
 // workloadsOf finds the workloads of a build, with the file each came from.
 func workloadsOf(kf string, built []byte) ([]*builtWorkload, error) {
-	src, docs, err := kio.ParseFile(kf, built)
-	_ = src
+	_, docs, err := kio.ParseFile(kf, built)
 	if err != nil {
 		return nil, err
 	}
@@ -756,7 +759,7 @@ func findItem(s *yaml.Node, key, id string) *yaml.Node {
 // differing only in the fields the fixers own, and every workload patched in full passing
 // its level (one patched in part no worse than before).
 func verify(e *fixers.Engine, b0, b1 []byte, patched []*builtWorkload) error {
-	s0, d0, err := kio.ParseFile("build", b0)
+	_, d0, err := kio.ParseFile("build", b0)
 	if err != nil {
 		return err
 	}
@@ -764,7 +767,6 @@ func verify(e *fixers.Engine, b0, b1 []byte, patched []*builtWorkload) error {
 	if err != nil {
 		return err
 	}
-	_ = s0
 	if len(d0) != len(d1) {
 		return fmt.Errorf("the build with the patch has %d objects, not %d: nothing written", len(d1), len(d0))
 	}
@@ -791,6 +793,11 @@ func verify(e *fixers.Engine, b0, b1 []byte, patched []*builtWorkload) error {
 		for l, ok := range was[w.object].Before {
 			if ok && !p.Before[l] {
 				return fmt.Errorf("the patch would make %s fail %s once built: nothing written", w.object, l)
+			}
+		}
+		for l, ok := range was[w.object].After {
+			if ok && w.complete && !p.Before[l] {
+				return fmt.Errorf("%s would still fail %s once built with the patch, which the fix passes: nothing written", w.object, l)
 			}
 		}
 	}
