@@ -33,6 +33,11 @@ type Result struct {
 	// Err is set when the file was not processed at all (invalid YAML, a template); the
 	// file is then never written.
 	Err error
+	// Errors are the workloads whose pod template the API server cannot decode (a list
+	// where a mapping belongs, a string where an integer does), each located at the value's
+	// key. A file with any is left as it is: New is nil, and the reports are those of the
+	// file as it is.
+	Errors []*kio.Error
 	// Bugs are documents whose fix failed verification: they were left as they were.
 	Bugs []Report
 	// Before are the violations of the file as it was, each marked Fixable when the fix
@@ -222,6 +227,33 @@ type docState struct {
 	editNotes []int
 	changes   []*Change // what the fixers changed in this document
 	refused   bool      // the edits were dropped: the document is left as it was
+	// ws are the document's workloads and pods their pod templates decoded (decode).
+	ws   []*kio.Workload
+	pods []decoded
+	// checkOnly: some workload of the file does not decode, so nothing is fixed.
+	checkOnly bool
+}
+
+// decoded is a workload's pod template, decoded as the API server would, or why not.
+type decoded struct {
+	meta *metav1.ObjectMeta
+	spec *corev1.PodSpec
+	err  error
+}
+
+// decode finds the document's workloads and decodes their pod templates; it returns an
+// error, located at the offending value, for each that does not decode.
+func (e *Engine) decode(path string, ds *docState) []*kio.Error {
+	ds.ws = kio.FindWorkloads(ds.doc)
+	ds.pods = make([]decoded, len(ds.ws))
+	var errs []*kio.Error
+	for i, w := range ds.ws {
+		p := &ds.pods[i]
+		if p.meta, p.spec, p.err = podOf(ds.value, w); p.err != nil {
+			errs = append(errs, decodeError(path, w, p.err))
+		}
+	}
+	return errs
 }
 
 type podState struct {
@@ -279,8 +311,9 @@ const PartBytes = 256 << 10
 // as the part is done (positions are those of the whole file, as FixFile gives them), so that
 // what is held at a time is one part, not the whole file: a 10 MiB file of small documents
 // would otherwise hold every document's tree and report at once. The Result it returns has
-// the file (Old, New), Err, Workloads and Fixed; its lists are empty. When the file cannot be
-// processed (Err), no part is handed over: every document is parsed first.
+// the file (Old, New), Err, Errors, Workloads and Fixed; its other lists are empty. When the
+// file cannot be processed (Err), no part is handed over: every document is parsed first;
+// when a workload does not decode (Errors), every part is reported as it is.
 func (e *Engine) FixFileParts(path string, data []byte, each func(part *Result)) *Result {
 	res := &Result{Path: path, Old: data}
 	e.fix(res, PartBytes, false, each)
@@ -294,12 +327,16 @@ func (e *Engine) fix(res *Result, partBytes int, keep bool, each func(*Result)) 
 	segs := kio.Split(src.Data)
 	parts := cutParts(segs, partBytes)
 	if len(parts) > 1 {
-		// Any invalid document makes the whole file an error: find it before a part is
-		// handed over.
+		// Any invalid document makes the whole file an error, and any workload that does not
+		// decode leaves the file as it is: find them before a part is handed over.
 		for _, p := range parts {
-			if _, err := e.parse(res.Path, src, segs, p[0], p[1]); err != nil {
+			docs, err := e.parse(res.Path, src, segs, p[0], p[1])
+			if err != nil {
 				res.Err = err
 				return
+			}
+			for _, ds := range docs {
+				res.Errors = append(res.Errors, e.decode(res.Path, ds)...)
 			}
 		}
 	}
@@ -317,6 +354,12 @@ func (e *Engine) fix(res *Result, partBytes int, keep bool, each func(*Result)) 
 			return
 		}
 		for _, ds := range docs {
+			if errs := e.decode(res.Path, ds); len(parts) == 1 {
+				res.Errors = append(res.Errors, errs...)
+			}
+		}
+		for _, ds := range docs {
+			ds.checkOnly = len(res.Errors) > 0
 			e.fixDocument(part, ds)
 		}
 		if next, moved := e.applyVerified(part, src, docs, cur, delta, len(segs)); next != nil {
@@ -528,19 +571,19 @@ func helmTemplateLine(d *kio.Document) int {
 }
 
 func (e *Engine) fixDocument(res *Result, ds *docState) {
-	ws := kio.FindWorkloads(ds.doc)
+	ws := ds.ws
 	if len(ws) == 0 {
 		return
 	}
 	ed := kio.NewEditor(ds.doc)
-	for _, w := range ws {
+	for i, w := range ws {
 		ps := &podState{w: w, doc: ds.doc.Index, target: e.target(w), exempt: e.exemption(w), accept: e.acceptance(w)}
 		if ps.accept != nil && len(ps.accept.Unknown) > 0 {
 			res.Notes = append(res.Notes, Report{Path: res.Path, Line: w.Object.Line, Column: w.Object.Column, Object: w.ID(), Note: true, Message: ps.accept.unknownNote(), Doc: ds.doc.Index, Field: specPath(w)})
 		}
 		ds.workloads = append(ds.workloads, ps)
 		res.Workloads++
-		ps.meta, ps.spec, ps.err = podOf(ds.value, w)
+		ps.meta, ps.spec, ps.err = ds.pods[i].meta, ds.pods[i].spec, ds.pods[i].err
 		if ps.err != nil {
 			continue
 		}
@@ -557,6 +600,10 @@ func (e *Engine) fixDocument(res *Result, ds *docState) {
 				res.Notes = append(res.Notes, Report{Path: res.Path, Line: w.Object.Line, Column: w.Object.Column, Object: w.ID(), Note: true,
 					Message: msg, Doc: ds.doc.Index, Field: specPath(w)})
 			}
+			continue
+		}
+		if ds.checkOnly {
+			ps.declined = "a workload in this file does not decode (see its error), so psafix leaves the file as it is"
 			continue
 		}
 		if x := ps.exempt; x != nil {

@@ -107,11 +107,7 @@ func (e *Engine) remaining(res *Result, docs []*docState) {
 			if ps.changed {
 				res.Fixed++
 			}
-			if ps.err != nil {
-				bad := Report{Path: res.Path, Line: ps.w.Object.Line, Column: ps.w.Object.Column, Object: ps.w.ID(), Message: "cannot decode: " + ps.err.Error(), Doc: ps.doc, Field: specPath(ps.w)}
-				res.Remaining = append(res.Remaining, bad)
-				res.Before = append(res.Before, bad)
-			} else {
+			if ps.err == nil { // one that does not decode is in Result.Errors
 				declined := ""
 				if i < len(ds.workloads) {
 					declined = ds.workloads[i].declined

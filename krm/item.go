@@ -116,6 +116,11 @@ func (f *function) item(rl *framework.ResourceList, i int) *yaml.RNode {
 	for _, b := range res.Bugs {
 		f.fail(rl, it, b.Message)
 	}
+	for _, e := range res.Errors {
+		// A pod template that does not decode: the item is emitted as it came.
+		msg, _ := strings.CutPrefix(e.Msg, it.where+": ")
+		f.fail(rl, it, fmt.Sprintf("%s, at line %d:%d of the item: left unchanged", msg, e.Line, e.Column))
+	}
 	out := item
 	remaining, warnings, notes := res.Remaining, res.Warnings, res.Notes
 	if res.New != nil {

@@ -78,6 +78,10 @@ func (sv *Survey) Add(w io.Writer, res *fixers.Result) {
 		}
 		return
 	}
+	for _, e := range res.Errors {
+		// A workload that does not decode: an error at its line; the others are surveyed.
+		sv.fail(w, res.Path, e.Line, e.Error())
+	}
 	problems := map[string]string{}
 	for _, rep := range res.Remaining {
 		if rep.Check == "" {

@@ -234,6 +234,9 @@ func locate(fr *fixers.Result, t Template) {
 	for i := range fr.Pods {
 		fr.Pods[i].Line = at(fr.Pods[i].Line)
 	}
+	for _, e := range fr.Errors {
+		e.Line, e.Column = at(e.Line), 0
+	}
 	if fe, ok := fr.Err.(*fixers.FileError); ok && fe.Line > 0 {
 		fe.Line = at(fe.Line)
 	}

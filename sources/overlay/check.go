@@ -35,6 +35,9 @@ func Check(dir string, e *fixers.Engine, name func(abs string) string) (res *fix
 			rs[i].Line, rs[i].Column, rs[i].Object = 1, 0, named(rs[i].Object)
 		}
 	}
+	for _, e := range fr.Errors {
+		e.Line, e.Column = 1, 0 // a line of the built output means nothing in the kustomization
+	}
 	for i := range fr.Pods {
 		// psafix report lists the built workload, named as check names it.
 		fr.Pods[i].Line, fr.Pods[i].Object = 1, named(fr.Pods[i].Object)

@@ -62,7 +62,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (exit int) {
 	// Files are written atomically, so those already written are whole.
 	defer func() {
 		if p := recover(); p != nil {
-			fmt.Fprintf(stderr, "psafix bug: %v%s; please report it\n", p, panicSite())
+			fmt.Fprintf(stderr, "psafix bug: %v%s; please report it\n", p, fixers.PanicSite())
 			exit = ExitError
 		}
 	}()

@@ -21,7 +21,7 @@ func (r *run) write(path string, snap kio.Snapshot, data []byte) ([]string, erro
 
 // notWritten reports a changed file that could not be written: an error.
 func (r *run) notWritten(path string, err error) {
-	r.fail(path, 0, fmt.Sprintf("%s: not written: %v", path, errMsg(err)))
+	r.fail(path, 0, 0, fmt.Sprintf("%s: not written: %v", path, errMsg(err)))
 }
 
 // writeNotes tells what a written file could not keep.

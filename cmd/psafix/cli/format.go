@@ -41,6 +41,7 @@ type jsonFinding struct {
 type jsonMessage struct {
 	Path    string `json:"path"`
 	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
 	Message string `json:"message"`
 }
 
@@ -171,6 +172,19 @@ type sarifLog struct {
 type sarifRun struct {
 	Tool    sarifTool     `json:"tool"`
 	Results []sarifResult `json:"results"`
+	// Invocations carry the errors (files or workloads not processed) as notifications.
+	Invocations []sarifInvocation `json:"invocations,omitempty"`
+}
+
+type sarifInvocation struct {
+	ExecutionSuccessful bool                `json:"executionSuccessful"`
+	Notifications       []sarifNotification `json:"toolExecutionNotifications"`
+}
+
+type sarifNotification struct {
+	Level     string          `json:"level"`
+	Message   sarifText       `json:"message"`
+	Locations []sarifLocation `json:"locations"`
 }
 
 type sarifTool struct {
@@ -325,6 +339,13 @@ func (r *run) writeSARIF(w io.Writer) {
 			}
 		}
 		run.Results = append(run.Results, res)
+	}
+	for i, e := range r.all.errors {
+		if i == 0 {
+			run.Invocations = []sarifInvocation{{}}
+		}
+		loc := sarifPhysical{ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(e.Path)}, Region: &sarifRegion{StartLine: max(e.Line, 1), StartColumn: max(e.Column, 1)}}
+		run.Invocations[0].Notifications = append(run.Invocations[0].Notifications, sarifNotification{Level: "error", Message: sarifText{e.Message}, Locations: []sarifLocation{{loc}}})
 	}
 	log := sarifLog{Version: "2.1.0", Schema: "https://json.schemastore.org/sarif-2.1.0.json", Runs: []sarifRun{run}}
 	enc := json.NewEncoder(w)

@@ -227,6 +227,50 @@ func TestLargeFileInParts(t *testing.T) {
 	if code != ExitError || out != string(broken) || strings.Count(errs, "\n") != 2 || !strings.Contains(errs, "invalid YAML") {
 		t.Errorf("exit %d, stderr:\n%.500s", code, errs)
 	}
+
+	// A workload that does not decode, in the last part, leaves the whole file alone too:
+	// no part is fixed, each reports its violations as they are, and the error has its line.
+	undecodable := append(append([]byte{}, data...), "---\napiVersion: v1\nkind: Pod\nmetadata: {name: last}\nspec:\n  containers: 5\n"...)
+	os.WriteFile(file, undecodable, 0o644)
+	line := bytes.Count(data, []byte("\n")) + 6
+	out, errs, code = runCLI([]string{file}, nil)
+	wantErr := fmt.Sprintf("%s:%d:3: Pod/last: cannot decode spec.containers: a list expected, not the number 5", file, line)
+	if code != ExitError || out != string(undecodable) || !strings.Contains(errs, wantErr) || strings.Contains(errs, "note:") || !strings.Contains(errs, "(fixed 0)") {
+		t.Errorf("exit %d, output unchanged %v, stderr:\n%.500s\n...%s", code, out == string(undecodable), errs, errs[max(0, len(errs)-300):])
+	}
+}
+
+// TestUndecodableFormats: a pod spec that does not decode is an error with its line and
+// column in JSON, SARIF (a tool notification) and GitHub annotations; the other files are
+// still fixed.
+func TestUndecodableFormats(t *testing.T) {
+	dir := t.TempDir()
+	bad := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  securityContext: [a]\n  containers: [{name: c, image: x}]\n"
+	good := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: good\nspec:\n  containers: [{name: c, image: x}]\n"
+	os.WriteFile(filepath.Join(dir, "a.yaml"), []byte(bad), 0o644)
+	os.WriteFile(filepath.Join(dir, "b.yaml"), []byte(good), 0o644)
+	out, _, code := runWithin(t, dir, "check", "--format", "json", ".")
+	if code != ExitError || !strings.Contains(out, `"path": "a.yaml",
+      "line": 6,
+      "column": 3,
+      "message": "a.yaml:6:3: Pod/bad: cannot decode spec.securityContext: a mapping expected, not a list`) || !strings.Contains(out, `"object": "Pod/good"`) {
+		t.Errorf("json: exit %d\n%s", code, out)
+	}
+	out, _, code = runWithin(t, dir, "check", "--format", "sarif", ".")
+	if code != ExitError || !strings.Contains(out, `"toolExecutionNotifications"`) || !strings.Contains(out, `"startLine": 6,
+                      "startColumn": 3`) {
+		t.Errorf("sarif: exit %d\n%s", code, out)
+	}
+	out, _, _ = runWithin(t, dir, "check", "--format", "github", ".")
+	if !strings.Contains(out, "::error file=a.yaml,line=6,col=3::") {
+		t.Errorf("github:\n%s", out)
+	}
+	_, errs, code := runWithin(t, dir, "--write", ".")
+	after, _ := os.ReadFile(filepath.Join(dir, "a.yaml"))
+	fixed, _ := os.ReadFile(filepath.Join(dir, "b.yaml"))
+	if code != ExitError || string(after) != bad || string(fixed) == good || !strings.Contains(errs, "1 file (1 changed)") && !strings.Contains(errs, "2 files (1 changed)") {
+		t.Errorf("--write: exit %d, a.yaml untouched %v, b.yaml fixed %v\n%s", code, string(after) == bad, string(fixed) != good, errs)
+	}
 }
 
 // ManyDocuments (for the benchmarks too) writes a file of about size bytes of small documents: a ConfigMap and a

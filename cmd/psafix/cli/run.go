@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -398,7 +397,7 @@ func (r *run) work(engine *fixers.Engine, in input) (o *outcome) {
 	// A panic is a psafix bug: the file is reported and left untouched, and the run goes on.
 	defer func() {
 		if p := recover(); p != nil {
-			o = &outcome{Result: &fixers.Result{Path: in.path, Err: bugError(in.path, p)}}
+			o = &outcome{Result: &fixers.Result{Path: in.path, Err: fixers.PanicError(in.path, p)}}
 		}
 	}()
 	testHook(in.path)
@@ -429,7 +428,7 @@ func (r *run) finish(o *outcome) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			o.writeErr = bugError(o.Path, p)
+			o.writeErr = fixers.PanicError(o.Path, p)
 		}
 	}()
 	if r.flags.write && !r.check && o.Err == nil && o.Changed() {
@@ -439,31 +438,6 @@ func (r *run) finish(o *outcome) {
 
 // testHook runs before a file is fixed; a test makes it panic.
 var testHook = func(path string) {}
-
-// bugError reports a panic met while handling path: a psafix bug, with the function it
-// happened in, for the bug report.
-func bugError(path string, p any) error {
-	return &fixers.FileError{Path: path, Msg: fmt.Sprintf("psafix bug: %v%s: file left untouched; please report it with the file", p, panicSite())}
-}
-
-// panicSite names the function that panicked, as " (in pkg.Func at file:line)"; it is called
-// from a deferred recover, so the first frame outside the runtime after gopanic is it.
-func panicSite() string {
-	pcs := make([]uintptr, 32)
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
-	afterPanic := false
-	for {
-		f, more := frames.Next()
-		if f.Function == "runtime.gopanic" {
-			afterPanic = true
-		} else if afterPanic && !strings.HasPrefix(f.Function, "runtime.") {
-			return fmt.Sprintf(" (in %s at %s:%d)", f.Function, filepath.Base(f.File), f.Line)
-		}
-		if !more {
-			return ""
-		}
-	}
-}
 
 // emit prints one outcome; outcomes arrive in input order.
 func (r *run) emit(o *outcome) {
@@ -481,7 +455,7 @@ func (r *run) emit(o *outcome) {
 		if fe := fixers.FileErrorOf(res.Err); fe.Skip {
 			r.skip(fe)
 		} else {
-			r.fail(res.Path, fe.Line, res.Err.Error())
+			r.fail(res.Path, fe.Line, 0, res.Err.Error())
 		}
 		if !r.check && !r.flags.write && !r.flags.diff && !r.flags.list && res.Old != nil {
 			// Pass the file through untouched, so a pipeline loses nothing.
@@ -497,9 +471,12 @@ func (r *run) emit(o *outcome) {
 		}
 		return
 	}
+	for _, e := range res.Errors { // a workload that does not decode: the file is left as it is
+		r.fail(e.Path, e.Line, e.Column, e.Error()+": file left untouched")
+	}
 	// A fix that could not be written changed nothing: the file is counted as an error, as
 	// it is on disk, with its violations as they are and none of the fixes' notes.
-	written := true
+	written := len(res.Errors) == 0
 	if r.flags.write && !r.check && res.Changed() && o.writeErr != nil {
 		written = false
 		r.notWritten(res.Path, o.writeErr)
@@ -529,7 +506,7 @@ func (r *run) emit(o *outcome) {
 // written: its violations are then those of the file as it is, and its notes are not told.
 func (r *run) emitReports(res *fixers.Result, written bool) {
 	for _, b := range res.Bugs {
-		r.fail(res.Path, b.Line, b.String())
+		r.fail(res.Path, b.Line, 0, b.String())
 	}
 	findings := res.Remaining
 	if r.check || !written {
@@ -659,13 +636,13 @@ func (r *run) skip(fe *fixers.FileError) {
 
 // fail records an error about a file; errors always reach standard error (and the JSON
 // report), whatever the format.
-func (r *run) fail(path string, line int, msg string) {
+func (r *run) fail(path string, line, col int, msg string) {
 	r.tally.Errors++
 	switch r.flags.format {
 	case formatJSON, formatSARIF:
-		r.all.errors = append(r.all.errors, jsonMessage{Path: path, Line: line, Message: msg})
+		r.all.errors = append(r.all.errors, jsonMessage{Path: path, Line: line, Column: col, Message: msg})
 	case formatGitHub:
-		fmt.Fprintf(r.reportOut(), "::error file=%s,line=%d::%s\n", githubEscape(filepath.ToSlash(path), true), max(line, 1), githubEscape(msg, false))
+		fmt.Fprintf(r.reportOut(), "::error file=%s,line=%d,col=%d::%s\n", githubEscape(filepath.ToSlash(path), true), max(line, 1), max(col, 1), githubEscape(msg, false))
 	}
 	if r.progress {
 		fmt.Fprint(r.stderr, "\r\033[K")

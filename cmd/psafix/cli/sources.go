@@ -66,7 +66,7 @@ func (r *run) emitChart(o *outcome) {
 		r.report("notice", n)
 	}
 	if res.Err != nil {
-		r.fail(res.Dir, 0, res.Dir+": "+res.Err.Error())
+		r.fail(res.Dir, 0, 0, res.Dir+": "+res.Err.Error())
 	}
 	for _, s := range o.sub {
 		r.emit(s)
@@ -182,7 +182,7 @@ func (r *run) fixOverlays(engine *fixers.Engine, args []string) {
 		}
 		r.tell(res.Notes)
 		if res.Err != nil {
-			r.fail(res.Kustomization, 1, res.Kustomization+": "+res.Err.Error())
+			r.fail(res.Kustomization, 1, 0, res.Kustomization+": "+res.Err.Error())
 		}
 		var failed error
 		for _, f := range res.Files {
