@@ -4,7 +4,6 @@ package kio
 
 import (
 	"sort"
-	"strconv"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -145,8 +144,8 @@ func contains(l []string, s string) bool {
 // noteEnd finds where a comment about field goes in the fixed document d: the end of the
 // line of its value, when that line is changed, has no comment, and ends with the value.
 func (d *Document) noteEnd(field string, changed func(ls, le int) bool) (int, bool) {
-	path, ok := parseField(field)
-	if !ok {
+	path, err := ParseField(field)
+	if err != nil {
 		return 0, false
 	}
 	n := d.Root
@@ -203,38 +202,6 @@ func (d *Document) noteEnd(field string, changed func(ls, le int) bool) (int, bo
 	}
 	// The comment goes after the line's text, trailing blanks included.
 	return le, true
-}
-
-// parseField reads a field path as fixers.Change writes it: keys joined by '.', a key that
-// is not a plain word and list indexes in brackets.
-func parseField(f string) ([]any, bool) {
-	var out []any
-	for i := 0; i < len(f); {
-		switch f[i] {
-		case '.':
-			i++
-		case '[':
-			j := strings.IndexByte(f[i:], ']')
-			if j < 0 {
-				return nil, false
-			}
-			inner := f[i+1 : i+j]
-			if n, err := strconv.Atoi(inner); err == nil {
-				out = append(out, n)
-			} else {
-				out = append(out, inner)
-			}
-			i += j + 1
-		default:
-			j := i
-			for j < len(f) && f[j] != '.' && f[j] != '[' {
-				j++
-			}
-			out = append(out, f[i:j])
-			i = j
-		}
-	}
-	return out, true
 }
 
 // flowEnd returns where the flow collection or alias that b starts with ends on its line,

@@ -66,9 +66,9 @@ func TestExplainJoinsNotesOnOneLine(t *testing.T) {
 }
 
 func TestParseField(t *testing.T) {
-	got, ok := parseField("items[2].spec.metadata.annotations[example.com/x.y].c")
+	got, err := ParseField("items[2].spec.metadata.annotations[example.com/x.y].c")
 	want := []any{"items", 2, "spec", "metadata", "annotations", "example.com/x.y", "c"}
-	if !ok || len(got) != len(want) {
+	if err != nil || len(got) != len(want) {
 		t.Fatalf("got %v", got)
 	}
 	for i := range want {

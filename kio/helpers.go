@@ -2,6 +2,7 @@ package kio
 
 import (
 	"errors"
+	"fmt"
 	"iter"
 	"strconv"
 	"strings"
@@ -140,4 +141,38 @@ func Count(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
+}
+
+// ParseField reads a field path as fixers.Change and KRM results write it
+// (spec.template.metadata.annotations[example.com/x].y, containers[0]): keys joined by dots,
+// a key that is not a plain word in brackets, list indexes in brackets. Each step is a
+// string (a key) or an int (an index).
+func ParseField(f string) ([]any, error) {
+	var out []any
+	for i := 0; i < len(f); {
+		switch f[i] {
+		case '.':
+			i++
+		case '[':
+			j := strings.IndexByte(f[i:], ']')
+			if j < 0 {
+				return nil, fmt.Errorf("bad field path %q", f)
+			}
+			inner := f[i+1 : i+j]
+			if n, err := strconv.Atoi(inner); err == nil && n >= 0 {
+				out = append(out, n)
+			} else {
+				out = append(out, inner)
+			}
+			i += j + 1
+		default:
+			j := strings.IndexAny(f[i:], ".[")
+			if j < 0 {
+				j = len(f) - i
+			}
+			out = append(out, f[i:i+j])
+			i += j
+		}
+	}
+	return out, nil
 }

@@ -368,33 +368,18 @@ type seg struct {
 	index int
 }
 
-// parseField reads a field path as fixers.Change writes it: keys joined by dots, a key that
-// is not a plain word in brackets, list indexes in brackets.
+// parseField reads a field path as fixers.Change writes it (kio.ParseField) into segs.
 func parseField(f string) ([]seg, error) {
-	var out []seg
-	for i := 0; i < len(f); {
-		switch f[i] {
-		case '.':
-			i++
-		case '[':
-			j := strings.IndexByte(f[i:], ']')
-			if j < 0 {
-				return nil, fmt.Errorf("bad field path %q", f)
-			}
-			in := f[i+1 : i+j]
-			if n, err := strconv.Atoi(in); err == nil && n >= 0 {
-				out = append(out, seg{index: n})
-			} else {
-				out = append(out, seg{key: in, index: -1})
-			}
-			i += j + 1
-		default:
-			j := strings.IndexAny(f[i:], ".[")
-			if j < 0 {
-				j = len(f) - i
-			}
-			out = append(out, seg{key: f[i : i+j], index: -1})
-			i += j
+	steps, err := kio.ParseField(f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]seg, len(steps))
+	for i, s := range steps {
+		if n, ok := s.(int); ok {
+			out[i] = seg{index: n}
+		} else {
+			out[i] = seg{key: s.(string), index: -1}
 		}
 	}
 	return out, nil
