@@ -910,3 +910,21 @@ func originNamespace(origin, kind, name string) string {
 	}
 	return ""
 }
+
+// AfterFix sets, in a check of the overlay (Check, named alike), the "after" of each built
+// workload a patch is for: what psafix --write reaches, explicit choices kept (the
+// engine's in-memory fix of the build would override them).
+func (res *FixResult) AfterFix(fr *fixers.Result) {
+	if res.Built == nil || fr == nil {
+		return
+	}
+	after := map[string]fixers.PodSummary{}
+	for _, p := range res.Built.Pods {
+		after[p.Object] = p
+	}
+	for i, p := range fr.Pods {
+		if q, ok := after[p.Object]; ok {
+			fr.Pods[i].After, fr.Pods[i].Fixed = q.After, q.Fixed
+		}
+	}
+}

@@ -182,3 +182,17 @@ func TestOverlayWalked(t *testing.T) {
 		t.Errorf("second run:\n%s", out)
 	}
 }
+
+// TestReportOverlayPatch: psafix report's "after psafix --write" for an overlay whose base
+// lies outside the paths is what the patch reaches: restricted for base-outside, nothing
+// more for base-outside-explicit, whose explicit choices a patch keeps.
+func TestReportOverlayPatch(t *testing.T) {
+	for c, want := range map[string]string{"base-outside": "1 -> 1    0 -> 1", "base-outside-explicit": "0 -> 0    0 -> 0"} {
+		tmp, _ := copyTree(t, filepath.Join("..", "..", "..", "fixtures", "overlays", c, "tree"))
+		entries, _ := os.ReadDir(filepath.Join(tmp, "overlays"))
+		out, report, code := runCLIArgs(t, "report", filepath.Join(tmp, "overlays", entries[0].Name()))
+		if code != ExitOK || !strings.Contains(out, want) {
+			t.Errorf("%s: exit %d, want %q\n%s\n%s", c, code, want, out, report)
+		}
+	}
+}

@@ -107,6 +107,7 @@ func (r *run) surveyArgs(args []string) (*survey, error) {
 	if len(args) == 0 {
 		args = []string{"-"}
 	}
+	r.args = args
 	inputs, err := r.collect(args)
 	if err != nil {
 		return nil, err

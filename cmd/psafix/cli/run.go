@@ -41,6 +41,7 @@ type run struct {
 	counted           overlay.Counted // a workload built by an overlay and given as a file counts once
 	overlays          []string        // the folders of the kustomizations the walk met
 	told              map[string]bool // the notes about kustomizations told (tell)
+	args              []string        // the paths given (report: what lies outside them)
 	all               collected
 	printed, openLine bool
 	// stdinRest is what standard input holds beyond --max-size, once it was found larger.

@@ -135,6 +135,10 @@ func (r *run) workOverlay(engine *fixers.Engine, in input) *outcome {
 	if err != nil {
 		kf := overlay.File(in.path)
 		fr = &fixers.Result{Path: kf, Err: &fixers.FileError{Path: kf, Skip: true, Msg: "not built: " + err.Error()}}
+	} else if r.survey {
+		// psafix report's "after" for a base outside the paths is what a patch reaches.
+		overlay.Fix(in.path, overlay.FixOptions{Inside: func(p string) bool { return overlay.Within(p, r.args) },
+			Name: func(p string) string { return userPath(in.path, p) }}, engine).AfterFix(fr)
 	}
 	return &outcome{Result: fr, rendered: true, notes: notes}
 }
