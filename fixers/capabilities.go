@@ -1,6 +1,8 @@
 package fixers
 
 import (
+	"strings"
+
 	"k8s.io/pod-security-admission/policy"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -72,16 +74,25 @@ func fixCapabilities(p *Pod) {
 			continue
 		}
 		_, addNode := kio.Lookup(capsNode(c), "add")
+		var gone []int
 		for i, a := range add {
 			allowed := baselineCapabilities[a]
 			if restricted {
 				allowed = a == "NET_BIND_SERVICE"
 			}
-			if allowed || addNode == nil {
-				continue
+			if !allowed && addNode != nil {
+				gone = append(gone, i)
 			}
-			p.Edit.Remove(addNode, i).Assume("the container works without " + a)
-			p.note(id, &c, "removed capability %s from capabilities.add (--remove-capabilities): the %s level forbids it; if the container needs it, it belongs in a namespace with a more permissive level", a, p.Target.Level)
+		}
+		if len(gone) > 0 && len(gone) == len(add) {
+			// Every added capability goes: so does "add", rather than "add: []".
+			p.Edit.DeleteKey(capsNode(c), "add").Assume("the container works without " + joinAnd(add))
+		}
+		for _, i := range gone {
+			if len(gone) < len(add) {
+				p.Edit.Remove(addNode, i).Assume("the container works without " + add[i])
+			}
+			p.note(id, &c, "removed capability %s from capabilities.add (--remove-capabilities): the %s level forbids it; if the container needs it, it belongs in a namespace with a more permissive level", add[i], p.Target.Level)
 		}
 	}
 	if lowPorts && !p.Spec.HostNetwork && !p.hasSysctl(unprivilegedPortSysctl) && !p.Knative() {
@@ -137,4 +148,12 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// joinAnd writes "A", "A and B", "A, B and C".
+func joinAnd(l []string) string {
+	if len(l) < 2 {
+		return strings.Join(l, "")
+	}
+	return strings.Join(l[:len(l)-1], ", ") + " and " + l[len(l)-1]
 }

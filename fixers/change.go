@@ -166,6 +166,16 @@ func (e *Editor) Remove(s *yaml.Node, i int) *Change {
 	return e.record(s, nil, i, OpRemove, nil)
 }
 
+// DeleteKey deletes key, with its value, from mapping m.
+func (e *Editor) DeleteKey(m *yaml.Node, key string) *Change {
+	before := e.ed.Changes()
+	e.ed.DeleteKey(m, key)
+	if e.ed.Changes() == before {
+		return nil
+	}
+	return e.record(m, []string{key}, -1, OpRemove, nil)
+}
+
 // record adds a change at path below node m (item i of it for OpRemove) to the pod's
 // record.
 func (e *Editor) record(m *yaml.Node, path []string, item int, op Op, v kio.Value) *Change {
@@ -210,7 +220,7 @@ func (e *Editor) record(m *yaml.Node, path []string, item int, op Op, v kio.Valu
 	for _, k := range path {
 		c.Field = appendKey(c.Field, k)
 	}
-	if op == OpRemove {
+	if op == OpRemove && item >= 0 {
 		c.Field += "[" + strconv.Itoa(item) + "]"
 	}
 
@@ -226,7 +236,9 @@ func (e *Editor) record(m *yaml.Node, path []string, item int, op Op, v kio.Valu
 	}
 	switch op {
 	case OpRemove:
-		if s := kio.Resolve(m); s != nil && item < len(s.Content) {
+		if item < 0 && node != nil {
+			c.Old = nodeJSON(node) // a key deleted with its value
+		} else if s := kio.Resolve(m); s != nil && item >= 0 && item < len(s.Content) {
 			c.Old = nodeJSON(s.Content[item])
 			at = kio.Resolve(s.Content[item])
 		}

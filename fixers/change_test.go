@@ -98,7 +98,7 @@ spec:
 	want := []row{
 		{"run-as-non-root", "Deployment/shop/web", "app", "containers", 36, spec + ".containers[0].securityContext.runAsUser", spec + ".containers[0]", OpSet, "0", "65532", true, "runAsUser"},
 		{"seccomp", "Deployment/shop/web", "", "", 23, spec + ".securityContext.seccompProfile.type", spec, OpSet, `"Unconfined"`, `"RuntimeDefault"`, true, "seccompProfile_restricted"},
-		{"capabilities", "Deployment/shop/web", "app", "containers", 40, spec + ".containers[0].securityContext.capabilities.add[0]", spec + ".containers[0]", OpRemove, `"SYS_PTRACE"`, "", true, "capabilities_restricted"},
+		{"capabilities", "Deployment/shop/web", "app", "containers", 40, spec + ".containers[0].securityContext.capabilities.add", spec + ".containers[0]", OpRemove, `["SYS_PTRACE"]`, "", true, "capabilities_restricted"},
 		{"apparmor", "Deployment/shop/web", "", "", 17, "items[1].spec.template.metadata.annotations[container.apparmor.security.beta.kubernetes.io/app]", "items[1].spec.template.metadata", OpSet, `"unconfined"`, `"runtime/default"`, true, "appArmorProfile"},
 	}
 	if d := cmp.Diff(want, got); d != "" {

@@ -20,7 +20,7 @@ func (e *Engine) verify(src *kio.Source, ds *docState) string {
 	seg := ds.doc.Seg
 	var docEdits []kio.Edit
 	for _, ed := range ds.edits {
-		docEdits = append(docEdits, kio.Edit{Start: ed.Start - seg.Start, End: ed.End - seg.Start, Text: ed.Text})
+		docEdits = append(docEdits, kio.Edit{Start: ed.Start - seg.Start, End: ed.End - seg.Start, Text: ed.Text, Deletes: ed.Deletes})
 	}
 	before := src.Data[seg.Start:seg.End]
 	after := kio.Apply(before, docEdits)
@@ -36,7 +36,19 @@ func (e *Engine) verify(src *kio.Source, ds *docState) string {
 	if ds.doc.JSON && !json.Valid(after) && json.Valid(src.Data[seg.Start:seg.End]) {
 		return "the result is no longer valid JSON"
 	}
-	return SameOutsideOwned(ds.doc, nd, e.Opts.AllWritablePaths())
+	return sameOutsideOwned(ds.doc, nd, nil, nil, e.Opts.AllWritablePaths(), deletedComments(src.Data, ds.edits))
+}
+
+// deletedComments are the comments of the entries the edits delete (kio.Edit.Deletes) that
+// the edits do not keep: they go with their entries.
+func deletedComments(data []byte, edits []kio.Edit) []string {
+	var out []string
+	for _, ed := range edits {
+		if ed.Deletes {
+			out = append(out, without(kio.Comments(data[ed.Start:ed.End]), kio.Comments([]byte(ed.Text)))...)
+		}
+	}
+	return out
 }
 
 // verifyFinal checks a fixed document parsed from the new file.
@@ -87,7 +99,7 @@ func (e *Engine) verifyFinal(final *kio.Source, seg kio.Segment, ds *docState) s
 			}
 		}
 	}
-	if bug := sameOutsideOwned(ds.doc, nd, ds.value, va, e.Opts.AllWritablePaths()); bug != "" {
+	if bug := sameOutsideOwned(ds.doc, nd, ds.value, va, e.Opts.AllWritablePaths(), deletedComments(ds.doc.Src.Data, ds.edits)); bug != "" {
 		ds.finalPods = nil
 		return bug
 	}
@@ -109,7 +121,28 @@ func failsCheck(fs []Finding, id policy.CheckID) bool {
 // and mounts read-only-root adds at the writable paths, AppArmor annotations). It returns
 // what differs, or "".
 func SameOutsideOwned(before, after *kio.Document, writable []string) string {
-	return sameOutsideOwned(before, after, nil, nil, writable)
+	return sameOutsideOwned(before, after, nil, nil, writable, nil)
+}
+
+// without removes the comments gone (deleted with their entries) from the comments before a
+// fix (sorted), once each.
+func without(before, gone []string) []string {
+	if len(gone) == 0 {
+		return before
+	}
+	drop := map[string]int{}
+	for _, c := range gone {
+		drop[c]++
+	}
+	out := before[:0:0]
+	for _, c := range before {
+		if drop[c] > 0 {
+			drop[c]--
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // withoutNewExplain drops from the comments after a fix (sorted) the "# psafix: ..." comments
@@ -135,10 +168,10 @@ func withoutNewExplain(before, after []string) []string {
 // sameOutsideOwned is SameOutsideOwned with the original and the result already decoded
 // (vb, va), when the caller has them. It changes va (see alignOwned) and never vb, which
 // the caller keeps.
-func sameOutsideOwned(before, after *kio.Document, vb, va any, writable []string) string {
+func sameOutsideOwned(before, after *kio.Document, vb, va any, writable, deleted []string) string {
 	tb := before.Src.Data[before.Seg.Start:before.Seg.End]
 	ta := after.Src.Data[after.Seg.Start:after.Seg.End]
-	if cb, ca := kio.Comments(tb), withoutNewExplain(kio.Comments(tb), kio.Comments(ta)); !slices.Equal(cb, ca) {
+	if cb, ca := without(kio.Comments(tb), deleted), withoutNewExplain(kio.Comments(tb), kio.Comments(ta)); !slices.Equal(cb, ca) {
 		return "comments changed (-before +after):\n" + cmp.Diff(cb, ca)
 	}
 	if (before.Root == nil) != (after.Root == nil) {

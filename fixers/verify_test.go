@@ -99,7 +99,7 @@ func TestSameOutsideOwned(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			after := parseDoc(t, tt.edit(verifyBase))
-			got := sameOutsideOwned(before, after, vb, nil, writable)
+			got := sameOutsideOwned(before, after, vb, nil, writable, nil)
 			if tt.reason == "" && got != "" {
 				t.Errorf("refused a change the fixers own: %s", got)
 			}

@@ -5,6 +5,7 @@ package kio
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -28,6 +29,7 @@ type fill struct {
 	items   List         // items to append to a sequence, or to write into a null value
 	scalar  Value        // a new value for a scalar
 	removed map[int]bool // sequence items to delete
+	deleted []string     // mapping keys to delete, with their values
 }
 
 // NewEditor starts an empty set of changes to d.
@@ -99,6 +101,20 @@ func (e *Editor) Remove(s *yaml.Node, i int) {
 		f.removed = map[int]bool{}
 	}
 	f.removed[i] = true
+}
+
+// DeleteKey deletes key (with its value) from mapping m: the lines of a block entry (their
+// comments stay, on lines of their own). Nothing is recorded when m has no such key of its
+// own.
+func (e *Editor) DeleteKey(m *yaml.Node, key string) {
+	m = Resolve(m)
+	if k, _ := Lookup(m, key); k == nil {
+		return
+	}
+	f := e.fillFor(m)
+	if !slices.Contains(f.deleted, key) {
+		f.deleted = append(f.deleted, key)
+	}
 }
 
 func (e *Editor) put(m *yaml.Node, path []string, v Value, appendItem bool) {

@@ -253,3 +253,50 @@ func TestMultiLineFlowComments(t *testing.T) {
 	remove("l: [\n  a,\n  b\n]\n", 1, "l: [a]\n")
 	remove("l: [a, b] # c\n", 1, "l: [a] # c\n")
 }
+
+// TestDeleteKey: a deleted key goes with its value; the comments on its lines stay on lines
+// of their own, and one above it stays where it is; a block mapping left empty is
+// "{}"; flow mappings on one line are written again; in pretty-printed JSON the comma of the
+// member that becomes the last goes; keys added at the same time take the deleted one's place.
+func TestDeleteKey(t *testing.T) {
+	del := func(text string, add Value, want string) {
+		t.Helper()
+		src := NewSource([]byte(text))
+		d, err := ParseDocument(src, Split(src.Data)[0], 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ed := NewEditor(d)
+		c := LookupPath(d.Root, "s", "c")
+		ed.DeleteKey(c, "add")
+		if add != nil {
+			ed.Set(c, []string{"drop"}, add)
+		}
+		edits, err := ed.Edits()
+		switch {
+		case want == "" && err == nil:
+			t.Errorf("%q: deleted, want refused:\n%s", text, Apply(src.Data, edits))
+		case want != "" && err != nil:
+			t.Errorf("%q: %v", text, err)
+		case want != "":
+			if got := string(Apply(src.Data, edits)); got != want {
+				t.Errorf("%q: got\n%s\nwant\n%s", text, got, want)
+			}
+		}
+	}
+	del("s:\n  c:\n    # above\n    add: # key\n    - A # item\n    - B\n    drop: [ALL]\n", nil,
+		"s:\n  c:\n    # above\n    # key\n    # item\n    drop: [ALL]\n")
+	del("s:\n  c:\n    add: [A]\n  x: 1\n", nil, "s:\n  c: {}\n  x: 1\n")
+	del("s:\n  c:\n    add: [A]\n", List{Str("ALL")}, "s:\n  c:\n    drop:\n    - ALL\n")
+	del("s:\r\n  c:\r\n    drop: [ALL]\r\n    add: [A]\r\n  x: 1\r\n", nil, "s:\r\n  c:\r\n    drop: [ALL]\r\n  x: 1\r\n")
+	del("s: {c: {add: [A], drop: [ALL]}}\n", nil, "s: {c: {drop: [ALL]}}\n")
+	del("s: {c: {add: [A]}}\n", List{Str("ALL")}, "s: {c: {drop: [ALL]}}\n")
+	del("s:\n  c: {\n    drop: [ALL], # all\n    add: [A] # a\n  }\n", nil, "s:\n  c: {\n    drop: [ALL] # all\n    # a\n  }\n")
+	del("s:\n  c: {\n    add: [A], drop: [ALL]\n  }\n", nil, "")
+	json := "{\n  \"s\": {\n    \"c\": {\n      \"drop\": [\"ALL\"],\n      \"add\": [\"A\"]\n    }\n  }\n}\n"
+	del(json, nil, "{\n  \"s\": {\n    \"c\": {\n      \"drop\": [\"ALL\"]\n    }\n  }\n}\n")
+	json = "{\n\t\"s\": {\n\t\t\"c\": {\n\t\t\t\"add\": [\"A\"]\n\t\t}\n\t}\n}\n"
+	del(json, List{Str("ALL")}, "{\n\t\"s\": {\n\t\t\"c\": {\n\t\t\t\"drop\": [\"ALL\"]\n\t\t}\n\t}\n}\n")
+	// No such key: nothing to do.
+	del("s:\n  c:\n    drop: [ALL]\n", nil, "s:\n  c:\n    drop: [ALL]\n")
+}

@@ -6,6 +6,7 @@ package kio
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -17,6 +18,9 @@ import (
 type Edit struct {
 	Start, End int
 	Text       string
+	// Deletes marks an entry deleted with its comments (Editor.DeleteKey): the comments
+	// between Start and End go with it, and a verification must not miss them.
+	Deletes bool
 	// depth orders insertions at the same offset: the deeper node's lines come first, so
 	// that keys added to a nested map stay inside it.
 	depth int
@@ -44,6 +48,8 @@ func (e *Editor) Edits() ([]Edit, error) {
 			es, err = e.fillNull(n, f)
 		case n.Kind == yaml.AliasNode:
 			es, err = e.mergeAlias(n, f.m)
+		case n.Kind == yaml.MappingNode && len(f.deleted) > 0:
+			es, err = e.deleteKeys(n, f)
 		case n.Kind == yaml.MappingNode:
 			es, err = e.addKeys(n, f.m)
 		case n.Kind == yaml.SequenceNode:
@@ -689,4 +695,143 @@ func commentStart(line []byte) int {
 		}
 	}
 	return -1
+}
+
+// deleteKeys deletes the keys f.deleted of mapping n with their values, and adds f.m's keys.
+// The comments on the entry's lines stay on lines of their own; a comment above it stays
+// where it is. In block style the lines of the entry go, and a mapping left without keys is
+// written "key: {}". A flow mapping on one line is written again with the entries kept (and those
+// added); in one written over several lines (pretty-printed JSON) the lines of each deleted
+// entry go, with the comma of the entry that becomes the last, and keys added at the same
+// time take the place of the first deleted entry.
+func (e *Editor) deleteKeys(n *yaml.Node, f *fill) ([]Edit, error) {
+	data, src := e.d.Src.Data, e.d.Src
+	pairs := len(n.Content) / 2
+	del := make([]bool, pairs)
+	ndel := 0
+	for j := range pairs {
+		if k := n.Content[2*j]; k.ShortTag() != "!!merge" && slices.Contains(f.deleted, k.Value) {
+			del[j] = true
+			ndel++
+		}
+	}
+	adding := f.m != nil && f.m.Len() > 0
+	if ndel == 0 {
+		return e.addKeys(n, f.m)
+	}
+	// ownLines deletes the lines from k's to off's, when k starts its line: from the line
+	// break before them to the end of the last, so that lines added after the entry (at the
+	// end of its last line) may follow. Their comments stay, on lines of their own at the
+	// key's indentation, as removeItems keeps an item's: no comment is ever lost.
+	ownLines := func(k *yaml.Node, off int) (Edit, bool) {
+		first, last := src.LineOf(e.d.start(k)), src.LineOf(off)
+		if first <= e.d.Seg.Line || len(bytes.TrimLeft(data[src.LineStart(first):e.d.start(k)], " \t")) > 0 {
+			return Edit{}, false // the document's first line: no line break of its own before it
+		}
+		var keep strings.Builder
+		for l := first; l <= last; l++ {
+			if i := commentStart(src.Line(l)); i >= 0 {
+				keep.WriteString(src.EOLOf(first-1) + string(data[src.LineStart(first):e.d.start(k)]) + string(src.Line(l)[i:]))
+			}
+		}
+		return Edit{Start: src.LineEnd(first - 1), End: src.LineEnd(last), Text: keep.String(), Deletes: true}, true
+	}
+	if n.Style&yaml.FlowStyle == 0 && !e.d.JSON {
+		if e.explicitKeys(n) {
+			return nil, fmt.Errorf("line %d: a mapping with explicit keys (\"? key\") is not edited", n.Content[0].Line)
+		}
+		var edits []Edit
+		for j := range pairs {
+			if !del[j] {
+				continue
+			}
+			k, v := n.Content[2*j], n.Content[2*j+1]
+			ed, ok := ownLines(k, src.LineEnd(max(e.d.EndLine(v), k.Line)))
+			if !ok {
+				return nil, fmt.Errorf("line %d: key %q shares its line: not deleted", k.Line, k.Value)
+			}
+			edits = append(edits, ed)
+		}
+		if ndel == pairs && !adding {
+			// A block mapping has no empty form: write "key: {}".
+			k := e.d.keyOf(n)
+			if k == nil {
+				return nil, fmt.Errorf("line %d: cannot empty this mapping", n.Line)
+			}
+			colon, err := e.d.afterColon(k)
+			if err != nil {
+				return nil, err
+			}
+			edits = append(edits, Edit{Start: colon, End: colon, Text: " {}"})
+		}
+		add, err := e.addKeys(n, f.m)
+		return append(edits, add...), err
+	}
+	open := e.d.start(n)
+	close, err := e.d.flowEnd(n)
+	if err != nil {
+		return nil, err
+	}
+	ends := make([]int, pairs)
+	for j := range pairs {
+		if ends[j], err = e.d.endOffset(n.Content[2*j+1]); err != nil {
+			return nil, err
+		}
+	}
+	newEntries := func(col int, multi bool) []string {
+		var out []string
+		for _, key := range f.m.keys {
+			val := renderFlow(f.m.vals[key], e.d.JSON)
+			if multi && e.d.JSON {
+				val = renderJSON(f.m.vals[key], col, e.jsonStep(n), e.layout(open))
+			}
+			out = append(out, renderKey(key, e.d.JSON)+": "+val)
+		}
+		return out
+	}
+	if src.LineOf(open) == src.LineOf(close) {
+		var parts []string
+		for j := range pairs {
+			if !del[j] {
+				parts = append(parts, string(data[e.d.start(n.Content[2*j]):ends[j]]))
+			}
+		}
+		if adding {
+			parts = append(parts, newEntries(0, false)...)
+		}
+		return []Edit{{Start: open, End: close + 1, Text: "{" + strings.Join(parts, ", ") + "}"}}, nil
+	}
+	var edits []Edit
+	lastKept := -1
+	replaced := false
+	for j := range pairs {
+		k := n.Content[2*j]
+		switch {
+		case !del[j]:
+			lastKept = j
+		case adding && !replaced:
+			// The added keys take this entry's place, and its comma.
+			replaced, lastKept = true, j
+			col := k.Column - 1
+			edits = append(edits, Edit{Start: e.d.start(k), End: ends[j], Text: strings.Join(newEntries(col, true), ","+e.layout(open).indent(col)), Deletes: true})
+		default:
+			_, _, ok := e.restOfLine(ends[j])
+			ed, own := ownLines(k, src.LineEnd(src.LineOf(ends[j])))
+			if !ok || !own || src.LineOf(e.d.start(k)) == src.LineOf(open) || src.LineOf(ends[j]) == src.LineOf(close) {
+				return nil, fmt.Errorf("line %d: an entry that shares its line in a flow mapping is not deleted", k.Line)
+			}
+			edits = append(edits, ed)
+		}
+	}
+	if lastKept >= 0 && lastKept < pairs-1 {
+		// The entry now last loses its comma (JSON has none after its last member).
+		i := ends[lastKept]
+		for i < len(data) && (data[i] == ' ' || data[i] == '\t') {
+			i++
+		}
+		if i < len(data) && data[i] == ',' {
+			edits = append(edits, Edit{Start: i, End: i + 1})
+		}
+	}
+	return edits, nil
 }

@@ -268,3 +268,90 @@ func hasAlias(n *yaml.Node) bool {
 	}
 	return false
 }
+
+// FuzzDeleteKey deletes a key of some mapping: the result parses, decodes to the original
+// without that key (where the tree has no aliases), and loses no comment but those on the
+// lines the deletion took (Edit.Deletes).
+func FuzzDeleteKey(f *testing.F) {
+	seeds(f, func(b []byte) { f.Add(b, uint8(1)) })
+	f.Fuzz(func(t *testing.T, data []byte, choice uint8) {
+		src := NewSource(data)
+		for i, seg := range Split(src.Data) {
+			d, err := ParseDocument(src, seg, i)
+			if err != nil || d.Root == nil {
+				continue
+			}
+			before, err := ToValue(d.Root)
+			if err != nil {
+				continue
+			}
+			var maps []located
+			var nodes []located
+			collect(d.Root, nil, &nodes)
+			for _, l := range nodes {
+				if l.n.Kind == yaml.MappingNode && len(l.n.Content) >= 2 && l.n.Content[0].ShortTag() != "!!merge" && l.n.Content[0].Kind == yaml.ScalarNode {
+					maps = append(maps, l)
+				}
+			}
+			if len(maps) == 0 {
+				continue
+			}
+			at := maps[int(choice)%len(maps)]
+			key := at.n.Content[0].Value
+			if k, _ := Lookup(at.n, key); k != at.n.Content[0] {
+				continue // a key written twice
+			}
+			ed := NewEditor(d)
+			ed.DeleteKey(at.n, key)
+			edits, err := ed.Edits()
+			if err != nil {
+				continue
+			}
+			var local []Edit
+			var gone []string
+			for _, e := range edits {
+				local = append(local, Edit{Start: e.Start - seg.Start, End: e.End - seg.Start, Text: e.Text})
+				if e.Deletes {
+					gone = append(gone, Comments(src.Data[e.Start:e.End])...)
+				}
+			}
+			text := src.Data[seg.Start:seg.End]
+			out := Apply(text, local)
+			nsrc := NewSource(out)
+			if len(Split(nsrc.Data)) != len(Split(text)) {
+				t.Fatalf("edit created a document boundary:\n%s", out)
+			}
+			nd, err := ParseDocument(nsrc, Segment{End: len(nsrc.Data), Line: 1}, 0)
+			if err != nil || nd.Root == nil {
+				t.Fatalf("edited document does not parse: %v\n--- before\n%s\n--- after\n%s", err, text, out)
+			}
+			have := map[string]int{}
+			for _, c := range Comments(text) {
+				have[c]++
+			}
+			for _, c := range gone {
+				have[c]--
+			}
+			for _, c := range Comments(out) {
+				have[c]--
+			}
+			for c, n := range have {
+				if n > 0 {
+					t.Fatalf("comment %q lost\n--- before\n%s\n--- after\n%s", c, text, out)
+				}
+			}
+			after, err := ToValue(nd.Root)
+			if err != nil {
+				t.Fatalf("edited document does not decode: %v\n%s", err, out)
+			}
+			if plainTree(d.Root) {
+				if m, ok := valueAt(before, d.Root, at.path).(map[string]any); ok {
+					delete(m, key)
+				}
+				if diff := cmp.Diff(before, after); diff != "" {
+					t.Fatalf("the deletion changed other values (-want +got):\n%s\n--- before\n%s\n--- after\n%s", diff, text, out)
+				}
+			}
+		}
+	})
+}
