@@ -70,6 +70,7 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 	}
 	p := &plan{byFile: map[string]*fileEdit{}, explain: e.Opts.Explain}
 	var applied []fedChange
+	var gs *gates
 	for _, k := range order {
 		w := byWorkload[k]
 		var fed []fedChange
@@ -124,6 +125,23 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 		note(unfed, func(g []*fixers.Change) string {
 			return "no values key feeds " + fieldsOf(g) + "; add to the template: " + snippet(g)
 		})
+		// A securityContext the chart renders only behind a switch the author turned off.
+		for _, group := range byContainer(unfed) {
+			scope := "pod"
+			if group[0].Container != "" {
+				scope = "container " + group[0].Container
+			}
+			if !strings.Contains(group[0].Field, ".securityContext") {
+				continue
+			}
+			if gs == nil {
+				gs = newGates(c, r0, vals)
+			}
+			p := place{w.t.Name, w.kind, w.name, scope}
+			if path := gs.of(p); path != nil {
+				gs.note(res, p, path)
+			}
+		}
 		note(withUnfed, func(g []*fixers.Change) string {
 			return "not made at the source either (" + snippet(g) + "): a fixer's edits go together, and no values key feeds the others"
 		})

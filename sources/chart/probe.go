@@ -332,6 +332,26 @@ func setPath(m map[string]any, path []string, v any) {
 // that holds the field below the securityContext ("" for the securityContext itself), k its
 // key and v its value.
 func eachSecurityField(t Template, visit func(p place, sub, k string, v *yaml.Node)) {
+	eachSecurityContext(t, func(p place, sc *yaml.Node) {
+		var walk func(n *yaml.Node, sub string, depth int)
+		walk = func(n *yaml.Node, sub string, depth int) {
+			n = kio.Resolve(n)
+			if n == nil || n.Kind != yaml.MappingNode || depth > 8 {
+				return
+			}
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				k, v := n.Content[j].Value, kio.Resolve(n.Content[j+1])
+				visit(p, sub, k, v)
+				walk(v, join(sub, k), depth+1)
+			}
+		}
+		walk(sc, "", 0)
+	})
+}
+
+// eachSecurityContext calls visit with every pod's and container's place in a rendered
+// template and its securityContext (nil when it has none).
+func eachSecurityContext(t Template, visit func(p place, sc *yaml.Node)) {
 	src := kio.NewSource([]byte(t.Text))
 	for i, seg := range kio.Split(src.Data) {
 		d, err := kio.ParseDocument(src, seg, i)
@@ -341,20 +361,7 @@ func eachSecurityField(t Template, visit func(p place, sub, k string, v *yaml.No
 		for _, w := range kio.FindWorkloads(d) {
 			look := func(m *yaml.Node, scope string) {
 				_, sc := kio.Lookup(m, "securityContext")
-				p := place{t.Name, w.Kind, w.Name, scope}
-				var walk func(n *yaml.Node, sub string, depth int)
-				walk = func(n *yaml.Node, sub string, depth int) {
-					n = kio.Resolve(n)
-					if n == nil || n.Kind != yaml.MappingNode || depth > 8 {
-						return
-					}
-					for j := 0; j+1 < len(n.Content); j += 2 {
-						k, v := n.Content[j].Value, kio.Resolve(n.Content[j+1])
-						visit(p, sub, k, v)
-						walk(v, join(sub, k), depth+1)
-					}
-				}
-				walk(sc, "", 0)
+				visit(place{t.Name, w.Kind, w.Name, scope}, sc)
 			}
 			look(w.Spec, "pod")
 			for _, f := range kio.ContainerFields {
