@@ -177,11 +177,13 @@ func Fix(dir string, o FixOptions, e *fixers.Engine) (res *FixResult) {
 			b1 = b0
 		}
 	}
-	if b1 != nil && res.Err == nil {
-		if err := verify(e, b0, b1, patched); err != nil {
+	fr1 := fr0
+	if len(docs) > 0 && res.Err == nil {
+		var err error
+		if fr1, err = verify(e, fr0, b0, b1, patched); err != nil {
 			res.Files, res.Created = nil, map[string]bool{}
 			res.Err = err
-			b1 = b0
+			fr1 = fr0
 		}
 	}
 	done := map[string]bool{}
@@ -201,7 +203,7 @@ func Fix(dir string, o FixOptions, e *fixers.Engine) (res *FixResult) {
 			res.Notes = append(res.Notes, n.Report)
 		}
 	}
-	res.Built = builtResult(e, kf, b0, b1, outside, done)
+	res.Built = builtResult(kf, fr0, fr1, outside, done)
 	return res
 }
 
@@ -743,24 +745,23 @@ func findItem(s *yaml.Node, key, id string) *yaml.Node {
 // verify checks the build with the patch against the build without: the same documents,
 // differing only in the fields the fixers own, and every workload patched in full passing
 // its level (one patched in part no worse than before).
-func verify(e *fixers.Engine, b0, b1 []byte, patched []*builtWorkload) error {
+func verify(e *fixers.Engine, before *fixers.Result, b0, b1 []byte, patched []*builtWorkload) (*fixers.Result, error) {
 	_, d0, err := kio.ParseFile("build", b0)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	_, d1, err := kio.ParseFile("build", b1)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(d0) != len(d1) {
-		return fmt.Errorf("the build with the patch has %d objects, not %d: nothing written", len(d1), len(d0))
+		return nil, fmt.Errorf("the build with the patch has %d objects, not %d: nothing written", len(d1), len(d0))
 	}
 	for i := range d0 {
 		if why := fixers.SameOutsideOwned(d0[i], d1[i], e.Opts.WritablePaths); why != "" {
-			return fmt.Errorf("the patch would change the build outside security fields (%s): nothing written", firstLine(why))
+			return nil, fmt.Errorf("the patch would change the build outside security fields (%s): nothing written", firstLine(why))
 		}
 	}
-	before := e.FixFile("build", b0)
 	after := e.FixFile("build", b1)
 	pods := map[string]fixers.PodSummary{}
 	for _, p := range after.Pods {
@@ -773,20 +774,20 @@ func verify(e *fixers.Engine, b0, b1 []byte, patched []*builtWorkload) error {
 	for _, w := range patched {
 		p, ok := pods[w.object]
 		if !ok {
-			return fmt.Errorf("%s is missing from the build with the patch: nothing written", w.object)
+			return nil, fmt.Errorf("%s is missing from the build with the patch: nothing written", w.object)
 		}
 		for l, ok := range was[w.object].Before {
 			if ok && !p.Before[l] {
-				return fmt.Errorf("the patch would make %s fail %s once built: nothing written", w.object, l)
+				return nil, fmt.Errorf("the patch would make %s fail %s once built: nothing written", w.object, l)
 			}
 		}
 		for l, ok := range was[w.object].After {
 			if ok && w.complete && !p.Before[l] {
-				return fmt.Errorf("%s would still fail %s once built with the patch, which the fix passes: nothing written", w.object, l)
+				return nil, fmt.Errorf("%s would still fail %s once built with the patch, which the fix passes: nothing written", w.object, l)
 			}
 		}
 	}
-	return nil
+	return after, nil
 }
 
 func firstLine(s string) string {
@@ -795,14 +796,9 @@ func firstLine(s string) string {
 }
 
 // builtResult is the check of the built overlay as it will be, for the workloads built from
-// files outside the paths: their violations after the patch (b1), their levels before (b0)
+// files outside the paths: their violations after the patch (r1), their levels before (r0)
 // and after.
-func builtResult(e *fixers.Engine, kf string, b0, b1 []byte, outside map[string]*builtWorkload, patched map[string]bool) *fixers.Result {
-	r0 := e.FixFile(kf, b0)
-	r1 := r0
-	if len(patched) > 0 {
-		r1 = e.FixFile(kf, b1)
-	}
+func builtResult(kf string, r0, r1 *fixers.Result, outside map[string]*builtWorkload, patched map[string]bool) *fixers.Result {
 	names := map[string]string{}
 	for _, w := range outside {
 		names[w.object] = w.object + " (built, from " + w.name + ")"
