@@ -10,7 +10,7 @@ import (
 )
 
 // copyFixture copies a fixture tree into a temporary folder.
-func copyFixture(t *testing.T, name string) string {
+func copyFixture(t testing.TB, name string) string {
 	t.Helper()
 	src := filepath.Join("..", "..", "fixtures", "overlays", name, "tree")
 	dst := t.TempDir()
@@ -108,6 +108,20 @@ func TestFixNamespace(t *testing.T) {
 		}
 		if p := string(res.Files[0].New); !strings.Contains(p, "  namespace: shop\n") {
 			t.Errorf("%s: the patch does not name the base's namespace:\n%s", baseNs, p)
+		}
+	}
+}
+
+// BenchmarkFix is an overlay with its base outside the paths, fixed in memory: two
+// in-process builds, the engine on each, the patch and the kustomization edit.
+func BenchmarkFix(b *testing.B) {
+	dir := copyFixture(b, "base-outside")
+	ov := filepath.Join(dir, "overlays", "prod")
+	e := fixers.NewEngine(fixers.DefaultOptions())
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := Fix(ov, inside(ov), e); res.Err != nil || len(res.Files) != 2 {
+			b.Fatal(res.Err)
 		}
 	}
 }
