@@ -454,6 +454,18 @@ func (d *Document) EndLine(n *yaml.Node) int {
 			end = e
 		}
 	}
+	// A flow collection on the way ends at its closing bracket, which may follow a quoted
+	// item's continuation line that looks like a comment ('["a\n  # b", c]').
+	for p := last; p != nil; p = d.parentOf(p) {
+		if (p.Kind == yaml.MappingNode || p.Kind == yaml.SequenceNode) && p.Style&yaml.FlowStyle != 0 {
+			if off, err := d.flowEnd(p); err == nil && d.Src.LineOf(off) > end {
+				end = d.Src.LineOf(off)
+			}
+		}
+		if p == n {
+			break
+		}
+	}
 	if k := d.keyOf(last); k != nil && IsNull(last) && k.Line == end {
 		end = d.NullTail(k)
 	}

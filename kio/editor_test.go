@@ -300,3 +300,11 @@ func TestDeleteKey(t *testing.T) {
 	// No such key: nothing to do.
 	del("s:\n  c:\n    drop: [ALL]\n", nil, "s:\n  c:\n    drop: [ALL]\n")
 }
+
+// TestQuotedContinuationInFlow: a quoted item of a flow collection whose continuation line
+// starts with '#' is no comment: what is added after the collection goes after its closing
+// bracket, never inside the string.
+func TestQuotedContinuationInFlow(t *testing.T) {
+	checkFill(t, "c:\n  l: [\"a\n    # b\", x]\n", []string{"c", "v"}, "c:\n  l: [\"a\n    # b\", x]\n  v: 1\n")
+	checkFill(t, "c:\n  m: {k: 'a\n    # b', j: x}\n", []string{"c", "v"}, "c:\n  m: {k: 'a\n    # b', j: x}\n  v: 1\n")
+}
