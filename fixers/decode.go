@@ -186,7 +186,8 @@ func expected(t reflect.Type) string {
 	return "a " + t.String()
 }
 
-// found says what the file holds at n.
+// found says what the file holds at n, as the API server reads it (YAML 1.1: y, yes, on
+// and off are booleans).
 func found(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -198,13 +199,19 @@ func found(n *yaml.Node) string {
 	if len(v) > 40 {
 		v = v[:37] + "..."
 	}
-	switch n.ShortTag() {
-	case "!!int", "!!float":
-		return "the number " + v
-	case "!!bool":
+	x, _ := kio.ToValue(n)
+	switch x := x.(type) {
+	case bool:
+		if n.ShortTag() != "!!bool" {
+			return fmt.Sprintf("%s, which YAML 1.1 (kubectl) reads as %v (quote it for a string)", v, x)
+		}
 		return v
-	case "!!str", "!!binary", "!!timestamp":
+	case int64, float64:
+		return "the number " + v
+	case string:
 		return fmt.Sprintf("the string %q", v)
+	case nil:
+		return "null"
 	}
 	return strings.TrimSpace(n.ShortTag() + " " + v)
 }

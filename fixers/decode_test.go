@@ -18,9 +18,10 @@ func TestUndecodable(t *testing.T) {
 		{"security context list", pod + "spec:\n  securityContext: [a]\n  containers: [{name: c, image: x}]\n", 6, 3, "spec.securityContext: a mapping expected, not a list"},
 		{"run as user string", pod + "spec:\n  containers:\n  - name: c\n    image: x\n    securityContext:\n      runAsUser: \"abc\"\n", 10, 7, `spec.containers[0].securityContext.runAsUser: an integer expected, not the string "abc"`},
 		{"label number", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    metadata:\n      labels: {tier: 1}\n    spec:\n      containers: [{name: c, image: x}]\n", 7, 16, "spec.template.metadata.labels[tier]: a string expected, not the number 1"},
-		{"through a merge key", pod + "x: &base {runAsUser: no}\nspec:\n  containers:\n  - name: c\n    image: x\n    securityContext: {<<: *base}\n", 5, 11, "spec.containers[0].securityContext.runAsUser: an integer expected, not the string \"no\""},
+		{"through a merge key", pod + "x: &base {runAsUser: no}\nspec:\n  containers:\n  - name: c\n    image: x\n    securityContext: {<<: *base}\n", 5, 11, "spec.containers[0].securityContext.runAsUser: an integer expected, not no, which YAML 1.1 (kubectl) reads as false"},
 		{"item not a mapping", pod + "spec:\n  containers:\n  - just-a-name\n", 7, 5, `spec.containers[0]: a mapping expected, not the string "just-a-name"`},
 		{"json", `{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x", "ports": [{"containerPort": "80"}]}]}}`, 1, 127, `spec.containers[0].ports[0].containerPort: an integer expected, not the string "80"`},
+		{"yaml 1.1 boolean", pod + "spec:\n  containers:\n  - name: c\n    image: y\n", 8, 5, "spec.containers[0].image: a string expected, not y, which YAML 1.1 (kubectl) reads as true (quote it for a string)"},
 		{"quantity", pod + "spec:\n  containers:\n  - name: c\n    image: x\n    resources: {limits: {cpu: lots}}\n", 9, 26, `limits[cpu]: a quantity (such as 100m or 1Gi) expected, not the string "lots"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
