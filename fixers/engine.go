@@ -118,7 +118,7 @@ func (e *Engine) exemption(w *kio.Workload) *Exemption {
 	for i, meta := range metas {
 		if x := annotationExemption(stringAnnotations(meta)); x != nil {
 			if i == 1 {
-				x.From = "pod template annotation " + SkipAnnotation
+				x.From = "pod template " + x.From
 			}
 			return x
 		}

@@ -1,6 +1,8 @@
 package fixers
 
 import (
+	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -62,10 +64,20 @@ func annotationExemption(ann map[string]string) *Exemption {
 	if x.Reason == "" {
 		x.Reason = "no reason given (set " + SkipReasonAnnotation + ")"
 	}
+	var unknown []string
 	for _, id := range strings.Split(v, ",") {
 		if id = strings.TrimSpace(id); id != "" && id != "all" {
 			x.Fixers = append(x.Fixers, id)
+			if !slices.ContainsFunc(All, func(f *Fixer) bool { return f.ID == id }) {
+				unknown = append(unknown, id)
+			}
 		}
+	}
+	if len(unknown) > 0 {
+		// "true", a sentence, a misspelt fixer: the author meant to keep psafix away, so it
+		// keeps away entirely, and says why.
+		x.Fixers = nil
+		x.From += fmt.Sprintf(", which names no fixer psafix knows (%s): all fixers kept away; name fixers or all", strings.Join(unknown, ", "))
 	}
 	return x
 }
