@@ -56,8 +56,9 @@ func build(dir string, extra map[string][]byte) ([]byte, []Note, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(k.Remote) > 0 {
-		return nil, nil, fmt.Errorf("remote resource %s %w", k.Remote[0], ErrRemote)
+	if r := remote(k, map[string]bool{}); r != "" {
+		// Never fetched: krusty would run git, which waits on the network.
+		return nil, nil, fmt.Errorf("remote resource %s %w", r, ErrRemote)
 	}
 	abs, err := filepath.Abs(kf)
 	if err != nil {
@@ -250,4 +251,25 @@ func sortNotes(ns []Note) []Note {
 		}
 	}
 	return out
+}
+
+// remote finds a remote resource anywhere below a kustomization: its own, those of the
+// kustomizations it uses as resources and of its components, each read once.
+func remote(k *Kustomization, seen map[string]bool) string {
+	if len(k.Remote) > 0 {
+		return k.Remote[0]
+	}
+	for _, r := range append(append([]string{}, k.Resources...), k.Components...) {
+		kf := File(r)
+		if kf == "" || seen[r] {
+			continue
+		}
+		seen[r] = true
+		if sub, err := Read(kf); err == nil {
+			if x := remote(sub, seen); x != "" {
+				return x
+			}
+		}
+	}
+	return ""
 }

@@ -39,3 +39,26 @@ func TestBuildRemote(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestBuildRemoteBelow: a remote resource in a base's kustomization (or a component's) is
+// found before krusty would run git for it.
+func TestBuildRemoteBelow(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"base/kustomization.yaml":  "resources:\n- github.com/acme/base//deploy?ref=v1\n",
+		"ov/kustomization.yaml":    "resources:\n- ../base\ncomponents:\n- ../comp\n",
+		"comp/kustomization.yaml":  "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+		"ov2/kustomization.yaml":   "resources:\n- ../ov3\ncomponents:\n- ../comp2\n",
+		"ov3/kustomization.yaml":   "resources: []\n",
+		"comp2/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n- https://example.com/x.yaml\n",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(text), 0o644)
+	}
+	for ov, r := range map[string]string{"ov": "github.com/acme/base//deploy?ref=v1", "ov2": "https://example.com/x.yaml"} {
+		if _, err := Build(filepath.Join(dir, ov)); !errors.Is(err, ErrRemote) || !strings.Contains(err.Error(), r) {
+			t.Errorf("%s: got %v", ov, err)
+		}
+	}
+}

@@ -41,6 +41,8 @@ type Kustomization struct {
 	// NamePrefix, NameSuffix and Namespace are what it sets on every resource (after its
 	// patches are applied).
 	NamePrefix, NameSuffix, Namespace string
+	// Components are the local components it uses (folders, absolute).
+	Components []string
 	// Component marks a kustomize Component (kind: Component): used by others, never built
 	// alone.
 	Component bool
@@ -117,8 +119,12 @@ func read(path string, seen map[string]bool) (*Kustomization, error) {
 	for _, c := range k.Components {
 		q, ok := local(c)
 		if !ok {
+			if c != "" {
+				out.Remote = append(out.Remote, c)
+			}
 			continue
 		}
+		out.Components = append(out.Components, q)
 		f := File(q)
 		if f == "" {
 			continue
