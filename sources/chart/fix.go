@@ -75,12 +75,18 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 		w := byWorkload[k]
 		var fed []fedChange
 		var unfed, kept []*fixers.Change
+		var candidates []fedChange
 		for _, ch := range w.changes {
-			f, ok := feedOf(feeds, w.t.Name, ch)
-			if !ok {
+			if f, ok := feedOf(feeds, w.t.Name, ch); ok {
+				candidates = append(candidates, f)
+			} else if fs := toContainers(feeds, w.t, ch); fs != nil {
+				candidates = append(candidates, fs...)
+			} else {
 				unfed = append(unfed, ch)
-				continue
 			}
+		}
+		for _, f := range candidates {
+			ch := f.ch
 			if cur, set := authorSet(vals, f, e.Opts); set {
 				// A value the author wrote is theirs, as in a manifest: reported, not
 				// overwritten (unless the engine was allowed to change it).
@@ -371,6 +377,61 @@ func feedOf(fs feeds, template string, ch *fixers.Change) (fedChange, bool) {
 }
 
 var itemIndex = regexp.MustCompile(`^(.*)\[\d+\]$`)
+
+// containerToo are the pod securityContext fields a container's has too, which PSA accepts
+// on every container alike.
+var containerToo = map[string]bool{
+	"runAsNonRoot": true, "runAsUser": true, "runAsGroup": true, "seccompProfile": true,
+	"seLinuxOptions": true, "appArmorProfile": true, "windowsOptions": true,
+}
+
+// toContainers carries a pod-level change no values key feeds into the securityContext of
+// every container of the pod, when a values key feeds each of them (a chart that templates
+// only the containers' securityContext): the same field on every container, as PSA reads
+// it. Nil when a container has no feed.
+func toContainers(fs feeds, t Template, ch *fixers.Change) []fedChange {
+	if ch.Container != "" || ch.ContainerField != "" || ch.Op != fixers.OpSet {
+		return nil
+	}
+	rest, ok := strings.CutPrefix(ch.Field, ch.Scope+".securityContext.")
+	if first, _, _ := strings.Cut(rest, "."); !ok || !containerToo[first] {
+		return nil
+	}
+	type ctr struct {
+		field string
+		index int
+		name  string
+	}
+	var ctrs []ctr
+	eachSecurityContext(t, func(p place, _ *yaml.Node) {
+		if p.kind != ch.Kind || p.name != ch.Name || p.scope == "pod" {
+			return
+		}
+		if name, ok := strings.CutPrefix(p.scope, "container "); ok && len(ctrs) > 0 {
+			ctrs[len(ctrs)-1].name = name
+			return
+		}
+		if m := scopeIndex.FindStringSubmatch(p.scope); m != nil {
+			i, _ := strconv.Atoi(m[2])
+			ctrs = append(ctrs, ctr{field: m[1], index: i})
+		}
+	})
+	var out []fedChange
+	for _, k := range ctrs {
+		c := *ch
+		c.Container, c.ContainerField, c.ContainerIndex = k.name, k.field, k.index
+		c.Scope = ch.Scope + "." + k.field + "[" + strconv.Itoa(k.index) + "]"
+		c.Field = c.Scope + ".securityContext." + rest
+		f, ok := feedOf(fs, t.Name, &c)
+		if !ok {
+			return nil
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+var scopeIndex = regexp.MustCompile(`^(\w+)\[(\d+)\]$`)
 
 // plan is the edits to make, by values file.
 type plan struct {
