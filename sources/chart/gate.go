@@ -24,6 +24,9 @@ type gates struct {
 	falses [][]string
 	has    map[place]bool // the places r renders with a securityContext
 	found  map[place][]string
+	// all is the chart rendered with every false value true (nil: it does not render).
+	all      *Rendering
+	allTried bool
 }
 
 func newGates(c *Chart, r *Rendering, vals map[string]any) *gates {
@@ -68,13 +71,24 @@ func (g *gates) of(p place) []string {
 		return path
 	}
 	shows := func(set [][]string) bool {
-		extra := map[string]any{}
-		for _, path := range set {
-			setPath(extra, path, true)
-		}
-		out, err := g.c.Render(extra)
-		if err != nil {
-			return false
+		var out *Rendering
+		if len(set) == len(g.falses) && g.allTried {
+			if out = g.all; out == nil {
+				return false
+			}
+		} else {
+			extra := map[string]any{}
+			for _, path := range set {
+				setPath(extra, path, true)
+			}
+			var err error
+			out, err = g.c.Render(extra)
+			if len(set) == len(g.falses) {
+				g.all, g.allTried = out, true // every switch on: rendered once for all places
+			}
+			if err != nil {
+				return false
+			}
 		}
 		found := false
 		for _, t := range out.Templates {
