@@ -64,7 +64,11 @@ func fixReadOnlyRoot(p *Pod) {
 		}
 		var paths []string
 		if known {
-			paths = append(paths, img.WritablePaths...)
+			for _, wp := range img.WritablePaths {
+				if !containsClean(paths, wp) { // "/var/cache" and "/var//cache/" are one mount
+					paths = append(paths, wp)
+				}
+			}
 		}
 		for _, wp := range p.Opts.WritablePaths {
 			if !containsClean(paths, wp) {

@@ -79,6 +79,9 @@ func parseImage(p string, n *yaml.Node, fail failFunc) (fixers.ImageUID, error) 
 			if !strings.HasPrefix(wp, "/") {
 				return img, fail(v, "writablePaths: a path must be absolute, not %q", wp)
 			}
+			if err := fixers.CheckWritablePath(wp); err != nil {
+				return img, fail(v, "writablePaths: %v", err)
+			}
 			img.WritablePaths = append(img.WritablePaths, wp)
 		}
 	}

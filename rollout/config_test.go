@@ -38,6 +38,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad read-only-root", configHead + "defaults:\n  readOnlyRoot: some\n", `read-only-root must be known, all or off, not "some"`},
 		{"bad fixExplicitRoot", configHead + "defaults:\n  fixExplicitRoot: please\n", `c.yaml:4:`},
 		{"image relative writable path", configHead + "images:\n  - pattern: ghcr.io/acme/*\n    writablePaths: [tmp]\n", `c.yaml:5: writablePaths: a path must be absolute, not "tmp"`},
+		{"image writable path with ..", configHead + "images:\n  - pattern: ghcr.io/acme/*\n    writablePaths: [/var/cache/../log]\n", `c.yaml:5: writablePaths: writable path must not contain ".."`},
+		{"image writable path root", configHead + "images:\n  - pattern: ghcr.io/acme/*\n    writablePaths: [/var/..]\n", `c.yaml:5: writablePaths: writable path "/var/.." would hide the whole image`},
 		{"image needsRoot false with uid 0", configHead + "images:\n  - pattern: ghcr.io/acme/*\n    uid: 0\n    needsRoot: false\n", `c.yaml:6: needsRoot: false contradicts uid: 0`},
 		{"duplicate", configHead + "kind: Config\n", `c.yaml:3: duplicate key "kind"`},
 		{"invalid yaml", configHead + "defaults: [\n", `c.yaml:`},
