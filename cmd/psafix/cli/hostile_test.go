@@ -66,6 +66,24 @@ func TestWalkSkipsFIFOs(t *testing.T) {
 	}
 }
 
+// TestLinkedFolderAndFIFOOnce: a link to a folder named on the command line is walked (its
+// files named by their real paths, so git apply takes the diff), and a FIFO reached through
+// an in-tree link too is told of once.
+func TestLinkedFolderAndFIFOOnce(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "real dir"), 0o755)
+	os.WriteFile(filepath.Join(dir, "real dir", "pod.yaml"), []byte(hostilePod), 0o644)
+	if err := syscall.Mkfifo(filepath.Join(dir, "real dir", "pipe.yaml"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	os.Symlink("pipe.yaml", filepath.Join(dir, "real dir", "pipe-link.yaml"))
+	os.Symlink("real dir", filepath.Join(dir, "linked"))
+	out, errs, code := runWithin(t, dir, "--diff", "linked")
+	if code != ExitFindings || !strings.Contains(out, "+++ b/real dir/pod.yaml") || strings.Count(errs, "named pipe") != 1 || !strings.Contains(errs, "1 skipped") {
+		t.Errorf("exit %d, diff:\n%s\nstderr:\n%s", code, out, errs)
+	}
+}
+
 // TestMaxSizeWhileReading: a device without a size, and standard input, are read only up to
 // --max-size.
 func TestMaxSizeWhileReading(t *testing.T) {

@@ -170,8 +170,8 @@ func (r *run) collect(args []string) ([]input, error) {
 	}
 	seen := map[any]bool{}
 	add := func(in input) {
-		if in.err == nil && !in.stdin && in.note == "" {
-			if st, err := os.Stat(in.path); err == nil {
+		if in.err == nil && !in.stdin {
+			if st, err := os.Stat(in.path); err == nil { // a FIFO reached twice is told of once
 				in.size = st.Size()
 				key := kio.FileKey(st)
 				if key == nil {
@@ -215,6 +215,9 @@ func (r *run) collect(args []string) ([]input, error) {
 			p, err := kio.ResolveLink(a)
 			add(input{path: p, err: err})
 			continue
+		}
+		if p, err := kio.ResolveLink(a); err == nil {
+			a = p // a link to a folder: its folder is walked, and its files named as they are
 		}
 		found := 0
 		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
