@@ -2,6 +2,7 @@ package chart
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -128,6 +129,15 @@ func (c *Chart) where(key, scope string) string {
 		if line := keyLine(c.files[f], path); line > 0 {
 			if v, err := common.ReadValues(c.files[f]); err == nil && hasKey(v, path) {
 				return fmt.Sprintf("%s, %s:%d", scope, f, line)
+			}
+		}
+	}
+	// A sub-chart's default, in its own values.yaml (a fix goes under the parent's key).
+	if len(path) > 1 {
+		f := filepath.Join(c.Dir, "charts", path[0], "values.yaml")
+		if b, err := os.ReadFile(f); err == nil {
+			if v, err := common.ReadValues(b); err == nil && hasKey(v, path[1:]) {
+				return fmt.Sprintf("%s, %s:%d", scope, f, max(keyLine(b, path[1:]), 1))
 			}
 		}
 	}
