@@ -81,6 +81,7 @@ func Check(dir string, o Options, e *fixers.Engine) *Result {
 	}
 	if feeds, unprobed, err := c.probe(r); err == nil {
 		res.unprobed(unprobed)
+		var gs *gates
 		for _, fr := range res.Rendered {
 			tname := ""
 			for _, t := range r.Templates {
@@ -105,6 +106,27 @@ func Check(dir string, o Options, e *fixers.Engine) *Result {
 				if !containerOnly[string(rep.Check)] {
 					for _, k := range feeds.keys(place{tname, kind, name, "pod"}, field) {
 						keys = append(keys, k+" ("+c.where(k, "pod")+")")
+					}
+				}
+				if len(keys) == 0 {
+					// No key feeds it: a securityContext behind a switch turned off?
+					var scopes []string
+					if rep.Container != "" {
+						scopes = append(scopes, "container "+rep.Container)
+					}
+					if !containerOnly[string(rep.Check)] {
+						scopes = append(scopes, "pod")
+					}
+					if gs == nil {
+						vals, _ := c.values()
+						gs = newGates(c, r, vals)
+					}
+					for _, scope := range scopes {
+						if path := gs.of(place{tname, kind, name, scope}); path != nil {
+							k := strings.Join(path, ".")
+							at := strings.TrimPrefix(c.where(k, ""), ", ")
+							keys = append(keys, fmt.Sprintf("%s is false (%s): the chart renders no securityContext for the %s unless it is true", k, at, strings.Fields(scope)[0]))
+						}
 					}
 				}
 				if len(keys) > 0 {
