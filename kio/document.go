@@ -44,6 +44,10 @@ type ParseError = Error
 
 var yamlErrLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 
+// parserErr are yaml.v3's parser errors (not its scanner's): it reports their line counting
+// from 0 (the collection or key being parsed, or where the parser stopped), one line early.
+var parserErr = regexp.MustCompile(`^did not find expected (key|node content|'-' indicator|',' or '[\]}]'|<document start>)$`)
+
 // ParseDocument parses one segment of src. Positions in the returned nodes are those of the
 // whole file.
 func ParseDocument(src *Source, seg Segment, index int) (*Document, error) {
@@ -83,6 +87,10 @@ func ParseDocument(src *Source, seg Segment, index int) (*Document, error) {
 			if m[1] != "" {
 				var l int
 				fmt.Sscan(m[1], &l)
+				if parserErr.MatchString(msg) {
+					// Counted from 0; at the end of the text, the last line.
+					l = min(l+1, max(1, bytes.Count(bytes.TrimRight(text, "\r\n"), []byte("\n"))+1))
+				}
 				line = seg.Line + l - 1
 			}
 		}

@@ -41,3 +41,26 @@ func TestParseDocumentRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestParserErrorLine: yaml.v3 counts its parser errors' lines from 0; the error names the
+// line where the unclosed collection or the bad key is, counting from 1, as its scanner
+// errors do.
+func TestParserErrorLine(t *testing.T) {
+	for text, want := range map[string]int{
+		"a: 1\nb:\n  - x\n  - y\n c: 2\n":    5, // did not find expected key
+		"a: 1\nb: {x: 1\nc: 2\n":             2, // ',' or '}'
+		"a: 1\nb: [x, y\nc: 2\n":             2, // ',' or ']'
+		"a:\n  - x\n  b: 1\n":                2, // '-' indicator
+		"a: 1\n\n\nb: {x: 1,\n\n  y: 2\nz\n": 4,
+		"a: 1\nb: 2\nc: [1,\n":               3, // node content, at the end: the last line
+		"a: 1\r\nb: {x: 1\r\nc: 2\r\n":       2,
+		"a: 1\nb: c: d\n":                    2, // a scanner error, already from 1
+	} {
+		src := NewSource([]byte(text))
+		_, err := ParseDocument(src, Split(src.Data)[0], 0)
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Line != want {
+			t.Errorf("%q: %v, want line %d", text, err, want)
+		}
+	}
+}
