@@ -145,59 +145,68 @@ func TestSameFileOnce(t *testing.T) {
 // TestInterruptedWrite: SIGINT during --write ends the run as a signal does (exit 130),
 // leaves no temporary file, and leaves every file either as it was or fully fixed.
 func TestInterruptedWrite(t *testing.T) {
-	dir := t.TempDir()
-	const files = 400
-	for i := range files {
-		os.WriteFile(filepath.Join(dir, fmt.Sprintf("pod-%03d.yaml", i)), []byte(hostilePod), 0o644)
-	}
-	_, _, _ = runCLI([]string{"--write", filepath.Join(dir, "pod-000.yaml")}, nil)
-	fixed, _ := os.ReadFile(filepath.Join(dir, "pod-000.yaml"))
-	os.WriteFile(filepath.Join(dir, "pod-000.yaml"), []byte(hostilePod), 0o644)
+	// SIGHUP is a closed terminal: the same clean end.
+	for _, sig := range []struct {
+		s    syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGHUP, 129}} {
+		func() {
+			dir := t.TempDir()
+			const files = 400
+			for i := range files {
+				os.WriteFile(filepath.Join(dir, fmt.Sprintf("pod-%03d.yaml", i)), []byte(hostilePod), 0o644)
+			}
+			_, _, _ = runCLI([]string{"--write", filepath.Join(dir, "pod-000.yaml")}, nil)
+			fixed, _ := os.ReadFile(filepath.Join(dir, "pod-000.yaml"))
+			os.WriteFile(filepath.Join(dir, "pod-000.yaml"), []byte(hostilePod), 0o644)
 
-	codes := make(chan int, 1)
-	exitProcess = func(code int) { codes <- code }
-	defer func() { exitProcess = os.Exit; kio.AllowWrites() }()
-	done := make(chan string)
-	go func() {
-		_, errs, _ := runCLI([]string{"--write", "-j", "2", dir}, nil)
-		done <- errs
-	}()
-	// Once the first file is written, the run is under way.
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if b, _ := os.ReadFile(filepath.Join(dir, "pod-000.yaml")); string(b) != hostilePod || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(time.Millisecond)
+			codes := make(chan int, 1)
+			exitProcess = func(code int) { codes <- code }
+			defer func() { exitProcess = os.Exit }()
+			defer kio.AllowWrites()
+			done := make(chan string)
+			go func() {
+				_, errs, _ := runCLI([]string{"--write", "-j", "2", dir}, nil)
+				done <- errs
+			}()
+			// Once the first file is written, the run is under way.
+			deadline := time.Now().Add(time.Minute)
+			for {
+				if b, _ := os.ReadFile(filepath.Join(dir, "pod-000.yaml")); string(b) != hostilePod || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			syscall.Kill(os.Getpid(), sig.s)
+			errs := <-done
+			select {
+			case code := <-codes:
+				if code != sig.code {
+					t.Errorf("%v: exit %d, want %d", sig.s, code, sig.code)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("the signal was not handled (did the run end first?):\n%s", errs)
+			}
+			if !strings.Contains(errs, sig.s.String()+": stopped") {
+				t.Errorf("no word about the signal:\n%s", errs)
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, ".*psafix*")); len(left) > 0 {
+				t.Errorf("temporary files left: %v", left)
+			}
+			written := 0
+			for i := range files {
+				b, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("pod-%03d.yaml", i)))
+				switch string(b) {
+				case string(fixed):
+					written++
+				case hostilePod:
+				default:
+					t.Errorf("pod-%03d.yaml is neither as it was nor fixed:\n%s", i, b)
+				}
+			}
+			t.Logf("%d of %d files written before the signal", written, files)
+		}()
 	}
-	syscall.Kill(os.Getpid(), syscall.SIGINT)
-	errs := <-done
-	select {
-	case code := <-codes:
-		if code != 130 {
-			t.Errorf("exit %d, want 130", code)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("the signal was not handled (did the run end first?):\n%s", errs)
-	}
-	if !strings.Contains(errs, "interrupt: stopped") {
-		t.Errorf("no word about the signal:\n%s", errs)
-	}
-	if left, _ := filepath.Glob(filepath.Join(dir, ".*psafix*")); len(left) > 0 {
-		t.Errorf("temporary files left: %v", left)
-	}
-	written := 0
-	for i := range files {
-		b, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("pod-%03d.yaml", i)))
-		switch string(b) {
-		case string(fixed):
-			written++
-		case hostilePod:
-		default:
-			t.Errorf("pod-%03d.yaml is neither as it was nor fixed:\n%s", i, b)
-		}
-	}
-	t.Logf("%d of %d files written before the signal", written, files)
 }
 
 // TestLargeFileInParts: a file over streamSize is fixed and reported part by part; what it
