@@ -68,6 +68,13 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 		res.Err = fmt.Errorf("cannot read the chart's values: %w", err)
 		return res
 	}
+	var changes []*fixers.Change
+	for _, k := range order {
+		changes = append(changes, byWorkload[k].changes...)
+	}
+	if needsLists(changes) {
+		c.probeLists(vals, feeds)
+	}
 	p := &plan{byFile: map[string]*fileEdit{}, explain: e.Opts.Explain}
 	var applied []fedChange
 	var gs *gates
@@ -78,6 +85,8 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 		var candidates []fedChange
 		for _, ch := range w.changes {
 			if f, ok := feedOf(feeds, w.t.Name, ch); ok {
+				candidates = append(candidates, f)
+			} else if f, ok := listFeedOf(feeds, w.t.Name, ch); ok {
 				candidates = append(candidates, f)
 			} else if fs := toContainers(feeds, w.t, ch); fs != nil {
 				candidates = append(candidates, fs...)
@@ -206,7 +215,7 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 		res.Rendered = remaining(checkRendering(r0, e))
 		return res
 	}
-	if why := sameOutsideSecurity(r0, r1); why != "" {
+	if why := sameOutsideSecurity(r0, r1, addedItems(applied)); why != "" {
 		res.Err = fmt.Errorf("the fixed values change the rendering outside security fields (%s): nothing written", why)
 		res.Rendered = remaining(checkRendering(r0, e))
 		return res
@@ -552,7 +561,11 @@ func (p *plan) add(c *Chart, f fedChange) error {
 		if why == "" {
 			why = "the image must run with it"
 		}
-		fe.notes = append(fe.notes, valuesNote{path, fmt.Sprintf("risky edit: %s set to %s for %s/%s (%s)", strings.Join(path, "."), f.ch.New, f.ch.Kind, f.ch.Name, why)})
+		did := "set to"
+		if f.append {
+			did = "gets the item"
+		}
+		fe.notes = append(fe.notes, valuesNote{path, fmt.Sprintf("risky edit: %s %s %s for %s/%s (%s)", strings.Join(path, "."), did, f.ch.New, f.ch.Kind, f.ch.Name, why)})
 	}
 	return nil
 }
@@ -760,7 +773,7 @@ func templateLine(t Template, line int) int {
 
 // sameOutsideSecurity compares two renderings with every pod's and container's
 // securityContext left out: a fix at the source must change nothing else.
-func sameOutsideSecurity(a, b *Rendering) string {
+func sameOutsideSecurity(a, b *Rendering, added map[string]bool) string {
 	strip := func(r *Rendering) map[string][]any {
 		out := map[string][]any{}
 		for _, t := range r.Templates {
@@ -770,7 +783,7 @@ func sameOutsideSecurity(a, b *Rendering) string {
 				if err := yaml.Unmarshal([]byte(part), &v); err != nil || v == nil {
 					continue
 				}
-				stripSecurity(v)
+				stripSecurity(v, added)
 				docs = append(docs, normalize(v))
 			}
 			out[t.Name] = docs
@@ -804,22 +817,56 @@ func splitDocs(text string) []string {
 	return out
 }
 
-// stripSecurity deletes securityContext wherever it appears in a pod spec or a container.
-func stripSecurity(v any) {
+// stripSecurity deletes securityContext wherever it appears in a pod spec or a container,
+// and the volumes and volumeMounts items a fix added (named in added), with a list they
+// leave empty.
+func stripSecurity(v any, added map[string]bool) {
 	switch x := v.(type) {
 	case map[string]any:
-		if _, ok := x["containers"]; ok {
+		_, pod := x["containers"]
+		_, ctr := x["image"]
+		if pod || ctr {
 			delete(x, "securityContext")
-		}
-		if _, ok := x["image"]; ok {
-			delete(x, "securityContext")
+			for _, key := range []string{"volumes", "volumeMounts"} {
+				l, ok := x[key].([]any)
+				if !ok {
+					continue
+				}
+				kept := []any{}
+				for _, it := range l {
+					if m, ok := it.(map[string]any); ok && added[fmt.Sprint(m["name"])] {
+						continue
+					}
+					kept = append(kept, it)
+				}
+				if len(kept) == 0 {
+					delete(x, key)
+				} else {
+					x[key] = kept
+				}
+			}
 		}
 		for _, c := range x {
-			stripSecurity(c)
+			stripSecurity(c, added)
 		}
 	case []any:
 		for _, c := range x {
-			stripSecurity(c)
+			stripSecurity(c, added)
 		}
 	}
+}
+
+// addedItems are the names of the volumes and volumeMounts items the changes made add.
+func addedItems(applied []fedChange) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range applied {
+		if !listItem.MatchString(strings.TrimPrefix(f.ch.Field, f.ch.Scope)) {
+			continue
+		}
+		var it map[string]any
+		if json.Unmarshal([]byte(f.ch.New), &it) == nil && it["name"] != nil {
+			out[fmt.Sprint(it["name"])] = true
+		}
+	}
+	return out
 }
