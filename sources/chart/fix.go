@@ -69,8 +69,10 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 		return res
 	}
 	var changes []*fixers.Change
+	changesBy := map[string][]*fixers.Change{}
 	for _, k := range order {
 		changes = append(changes, byWorkload[k].changes...)
+		changesBy[k] = byWorkload[k].changes
 	}
 	if needsLists(changes) {
 		c.probeLists(vals, feeds)
@@ -86,7 +88,7 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 		for _, ch := range w.changes {
 			if f, ok := feedOf(feeds, w.t.Name, ch); ok {
 				candidates = append(candidates, f)
-			} else if f, ok := listFeedOf(feeds, w.t.Name, ch); ok {
+			} else if f, ok := listFeedOf(feeds, w.t.Name, ch); ok && sharedListOK(feeds, f, changesBy) {
 				candidates = append(candidates, f)
 			} else if fs := toContainers(feeds, w.t, ch); fs != nil {
 				candidates = append(candidates, fs...)
@@ -173,7 +175,7 @@ func Fix(dir string, o Options, e *fixers.Engine) *Result {
 				res.Err = err
 				return res
 			}
-			f.template = w.t.Path
+			f.template, f.tname = w.t.Path, w.t.Name
 			applied = append(applied, f)
 		}
 	}
@@ -271,8 +273,9 @@ type fedChange struct {
 	values []string // the values map or scalar that feeds the field (or a map above it)
 	path   []string // the field's path in the values
 	append bool     // an item added to the list at path
-	// template is the template file of the workload changed, once the change is made.
-	template string
+	// template is the template file of the workload changed, once the change is made, and
+	// tname Helm's name for it.
+	template, tname string
 }
 
 // authorSet reports whether a fed change would overwrite a value the chart's values hold
@@ -773,7 +776,7 @@ func templateLine(t Template, line int) int {
 
 // sameOutsideSecurity compares two renderings with every pod's and container's
 // securityContext left out: a fix at the source must change nothing else.
-func sameOutsideSecurity(a, b *Rendering, added map[string]bool) string {
+func sameOutsideSecurity(a, b *Rendering, added map[string]map[string]bool) string {
 	strip := func(r *Rendering) map[string][]any {
 		out := map[string][]any{}
 		for _, t := range r.Templates {
@@ -783,7 +786,13 @@ func sameOutsideSecurity(a, b *Rendering, added map[string]bool) string {
 				if err := yaml.Unmarshal([]byte(part), &v); err != nil || v == nil {
 					continue
 				}
-				stripSecurity(v, added)
+				// Only the workload a volume was added to may have it.
+				var mine map[string]bool
+				if m, ok := v.(map[string]any); ok {
+					meta, _ := m["metadata"].(map[string]any)
+					mine = added[t.Name+"\x00"+fmt.Sprint(m["kind"])+"\x00"+fmt.Sprint(meta["name"])]
+				}
+				stripSecurity(v, mine)
 				docs = append(docs, normalize(v))
 			}
 			out[t.Name] = docs
@@ -856,16 +865,21 @@ func stripSecurity(v any, added map[string]bool) {
 	}
 }
 
-// addedItems are the names of the volumes and volumeMounts items the changes made add.
-func addedItems(applied []fedChange) map[string]bool {
-	out := map[string]bool{}
+// addedItems are the names of the volumes and volumeMounts items the changes made add, by
+// workload (template name, kind and name).
+func addedItems(applied []fedChange) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
 	for _, f := range applied {
 		if !listItem.MatchString(strings.TrimPrefix(f.ch.Field, f.ch.Scope)) {
 			continue
 		}
 		var it map[string]any
 		if json.Unmarshal([]byte(f.ch.New), &it) == nil && it["name"] != nil {
-			out[fmt.Sprint(it["name"])] = true
+			k := f.tname + "\x00" + f.ch.Kind + "\x00" + f.ch.Name
+			if out[k] == nil {
+				out[k] = map[string]bool{}
+			}
+			out[k][fmt.Sprint(it["name"])] = true
 		}
 	}
 	return out

@@ -154,3 +154,25 @@ func needsLists(cs []*fixers.Change) bool {
 	}
 	return false
 }
+
+// sharedListOK reports whether every workload the values list of f feeds gets the same
+// item from its own fix: a list that also feeds a workload that needs no such volume would
+// give it one (an emptyDir over its /tmp), which no check asked for.
+func sharedListOK(fs feeds, f fedChange, byWorkload map[string][]*fixers.Change) bool {
+	want := strings.Join(f.path, "\x00")
+	for p, at := range fs {
+		for key, vp := range at {
+			if !strings.HasPrefix(key, "@") || strings.Join(vp, "\x00") != want || strings.HasPrefix(p.scope, "container ") {
+				continue
+			}
+			same := false
+			for _, ch := range byWorkload[p.template+"\x00"+p.kind+"\x00"+p.name] {
+				same = same || (ch.New == f.ch.New && listItem.MatchString(strings.TrimPrefix(ch.Field, ch.Scope)))
+			}
+			if !same {
+				return false
+			}
+		}
+	}
+	return true
+}
