@@ -258,6 +258,7 @@ func newCheckCmd(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Co
 func (f *flags) failOnFlag(fl *pflag.FlagSet) {
 	o := rollout.OptionByKey("failOn")
 	fl.StringVar(&f.failOn, o.Flag, rollout.FailOnViolations, o.Usage+" (default: defaults.failOn in "+rollout.ConfigName+", else violations)")
+	fl.Lookup(o.Flag).DefValue = "" // the usage says the default (the config's): no second one
 }
 
 // layer is the options given on the command line (rollout.Options), to read over the
@@ -320,7 +321,12 @@ func newFixersCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "fixers",
 		Short: "List the fixers: ID, the PSA checks each answers, what it changes, default on or off",
-		Args:  cobra.NoArgs,
+		Long: `psafix fixers lists the fixers on standard output: each one's ID (what --fixers and
+--skip take, and the psafix.dev/skip annotation and .psafix.yaml name), whether it runs by
+default, the PSA check IDs it answers and what it changes; then the PSA checks psafix
+reports but never fixes, each with the hint that says why. It reads no manifest.`,
+		Example: "  psafix fixers\n  psafix --fixers seccomp,no-privilege-escalation --diff ./k8s",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, f := range fixers.All {
 				def := "on"
