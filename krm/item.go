@@ -29,6 +29,8 @@ type function struct {
 	// not process; accepted the violations accepted on their object (psafix.dev/accept),
 	// exempted those on an object exempt from the fixer that answers them.
 	violations, failures, accepted, exempted int
+	// levels tallies the target levels of the workloads, for the summary to name.
+	levels rollout.Tally
 	// failOn says which violations fail the function (rollout.FailOn*; "" is violations).
 	failOn string
 }
@@ -147,6 +149,7 @@ func (f *function) item(rl *framework.ResourceList, i int) *yaml.RNode {
 		// exemption, a removed capability) goes to standard error too, as on the command line.
 		f.messages = append(f.messages, "psafix: "+it.where+": note: "+msg)
 	}
+	f.levels.AddPods(res.Pods)
 	reported := map[string]bool{}
 	for _, r := range remaining {
 		reported[r.Object+"\x00"+r.Container+"\x00"+string(r.Check)] = true
@@ -166,7 +169,7 @@ func (f *function) item(rl *framework.ResourceList, i int) *yaml.RNode {
 		if f.failOn == rollout.FailOnNever || (f.failOn == rollout.FailOnUnexempted && exempt) {
 			sev = framework.Warning
 		}
-		f.add(rl, it, sev, reportMessage(r), r.Field, tags(string(r.Check), r.Fixer, string(f.opts.Level)))
+		f.add(rl, it, sev, reportMessage(r), r.Field, tags(string(r.Check), r.Fixer, string(f.levelOf(res.Pods, r))))
 		f.messages = append(f.messages, "psafix: "+f.stderrLine(it, r))
 	}
 	// What the target level allows but restricted does not: warnings.
@@ -215,6 +218,17 @@ func tags(check, fixer, level string) map[string]string {
 	return t
 }
 
+// levelOf is the level a violation is reported at: its workload's target (a Namespace item's
+// label can set it), else the functionConfig's.
+func (f *function) levelOf(pods []fixers.PodSummary, r fixers.Report) api.Level {
+	for _, p := range pods {
+		if p.Object == r.Object && p.Target.Level != "" {
+			return p.Target.Level
+		}
+	}
+	return f.opts.Level
+}
+
 // exemptFrom reports whether a violation is on an object exempt from the fixer that
 // answers it (or from every fixer).
 func exemptFrom(pods []fixers.PodSummary, r fixers.Report) bool {
@@ -229,7 +243,7 @@ func exemptFrom(pods []fixers.PodSummary, r fixers.Report) bool {
 func (f *function) summary() string {
 	var parts []string
 	if f.violations > 0 {
-		parts = append(parts, fmt.Sprintf("%s at %s", kio.Count(f.violations, "violation remains", "violations remain"), f.opts.Level))
+		parts = append(parts, fmt.Sprintf("%s at %s", kio.Count(f.violations, "violation remains", "violations remain"), f.levels.LevelText(f.opts.Level)))
 		if f.accepted > 0 {
 			parts[len(parts)-1] += fmt.Sprintf(" (%d accepted)", f.accepted)
 		}
