@@ -240,7 +240,8 @@ func Run(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	return rl.Results.ExitCode()
 }
 
-// namespaceTargets reads the Namespace objects of the ResourceList: their
+// namespaceTargets reads the Namespace objects of the ResourceList (items, and the items of
+// List items), as parsed: their
 // pod-security.kubernetes.io/enforce labels set the level and version of their namespaces'
 // workloads, over the functionConfig's level and version, as a namespace's labels win over
 // .psafix.yaml's defaults on the command line; a privileged namespace is left alone. An
@@ -254,18 +255,29 @@ func namespaceTargets(items []*yaml.RNode, opts *fixers.Options, admission *roll
 		opts.ExemptRuntimeClass = ro.ExemptRuntimeClass
 	}
 	for i, item := range items {
-		if item.GetKind() != "Namespace" {
-			continue
-		}
-		text, err := item.String()
-		if err != nil {
+		root := item.YNode()
+		if root == nil || root.Kind != yaml.MappingNode {
 			continue
 		}
 		name := fmt.Sprintf("items[%d]", i)
 		if path, _, _ := kioutil.GetFileAnnotations(item); path != "" {
 			name = path
 		}
-		ro.Add(rollout.ScanNamespaces(name, []byte(text)))
+		ms := rollout.NamespacesIn(name, root)
+		// Lines count in the item as its own text has it: its head comment, then its keys.
+		first, heads := 1, []*yaml.Node{root}
+		if len(root.Content) > 0 {
+			heads = append(heads, root.Content[0]) // yaml.v3 gives it a comment after "- "
+		}
+		for _, n := range heads {
+			if n.HeadComment != "" {
+				first += strings.Count(n.HeadComment, "\n") + 1
+			}
+		}
+		for _, m := range ms {
+			m.Line += first - root.Line
+		}
+		ro.Add(ms)
 	}
 	if ro.Active() {
 		opts.TargetFor = ro.TargetFor

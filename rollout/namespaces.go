@@ -294,20 +294,28 @@ func (ro *Targets) Warn(w io.Writer) {
 func ScanNamespaces(path string, data []byte) []*Manifest {
 	var out []*Manifest
 	for d := range kio.Documents(data) {
-		for _, obj := range NamespaceObjects(d.Root) {
-			m := &Manifest{Name: kio.ScalarAt(obj, "metadata", "name"), Path: path, Line: obj.Line, Labels: map[string]string{}}
-			if m.Name == "" {
-				continue
-			}
-			if labels := kio.LookupPath(obj, "metadata", "labels"); labels != nil && labels.Kind == yaml.MappingNode {
-				for i := 0; i+1 < len(labels.Content); i += 2 {
-					if v := kio.Resolve(labels.Content[i+1]); v.Kind == yaml.ScalarNode {
-						m.Labels[labels.Content[i].Value] = v.Value
-					}
+		out = append(out, NamespacesIn(path, d.Root)...)
+	}
+	return out
+}
+
+// NamespacesIn finds the Namespace objects of a parsed document (the root, or the items of
+// a List), each at the line its node has.
+func NamespacesIn(path string, root *yaml.Node) []*Manifest {
+	var out []*Manifest
+	for _, obj := range NamespaceObjects(root) {
+		m := &Manifest{Name: kio.ScalarAt(obj, "metadata", "name"), Path: path, Line: obj.Line, Labels: map[string]string{}}
+		if m.Name == "" {
+			continue
+		}
+		if labels := kio.LookupPath(obj, "metadata", "labels"); labels != nil && labels.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(labels.Content); i += 2 {
+				if v := kio.Resolve(labels.Content[i+1]); v.Kind == yaml.ScalarNode {
+					m.Labels[labels.Content[i].Value] = v.Value
 				}
 			}
-			out = append(out, m)
 		}
+		out = append(out, m)
 	}
 	return out
 }
