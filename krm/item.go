@@ -169,7 +169,7 @@ func (f *function) item(rl *framework.ResourceList, i int) *yaml.RNode {
 		if f.failOn == rollout.FailOnNever || (f.failOn == rollout.FailOnUnexempted && exempt) {
 			sev = framework.Warning
 		}
-		f.add(rl, it, sev, reportMessage(r), r.Field, tags(string(r.Check), r.Fixer, string(f.levelOf(res.Pods, r))))
+		f.add(rl, it, sev, reportMessage(r), r.Field, tags(string(r.Check), r.Fixer, string(f.levels.LevelOf(r.Object, f.opts.Level))))
 		f.messages = append(f.messages, "psafix: "+f.stderrLine(it, r))
 	}
 	// What the target level allows but restricted does not: warnings.
@@ -216,17 +216,6 @@ func tags(check, fixer, level string) map[string]string {
 		t["level"] = level
 	}
 	return t
-}
-
-// levelOf is the level a violation is reported at: its workload's target (a Namespace item's
-// label can set it), else the functionConfig's.
-func (f *function) levelOf(pods []fixers.PodSummary, r fixers.Report) api.Level {
-	for _, p := range pods {
-		if p.Object == r.Object && p.Target.Level != "" {
-			return p.Target.Level
-		}
-	}
-	return f.opts.Level
 }
 
 // exemptFrom reports whether a violation is on an object exempt from the fixer that

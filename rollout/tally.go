@@ -29,8 +29,9 @@ type Tally struct {
 	// Skipped counts files left alone on purpose (templates outside a chart).
 	Skipped int `json:"skipped"`
 	// levels are the target levels of the workloads checked (privileged ones aside: they are
-	// left alone), for the summary to name.
-	levels map[api.Level]bool
+	// left alone), for the summary to name; objects the level of each workload.
+	levels  map[api.Level]bool
+	objects map[string]api.Level
 }
 
 // LevelText names the level the violations are counted at: the one level every workload
@@ -53,6 +54,15 @@ func (t *Tally) LevelText(def api.Level) string {
 	return "their namespaces' levels (" + strings.Join(ls, ", ") + ")"
 }
 
+// LevelOf is the level the violations of object (Kind/namespace/name) are counted at: its
+// target (its namespace's label can set it), else def.
+func (t *Tally) LevelOf(object string, def api.Level) api.Level {
+	if l, ok := t.objects[object]; ok {
+		return l
+	}
+	return def
+}
+
 // AddPods counts the workloads of one file by the levels they pass.
 func (t *Tally) AddPods(pods []fixers.PodSummary) {
 	if t.PassingBefore == nil {
@@ -68,9 +78,10 @@ func (t *Tally) AddPods(pods []fixers.PodSummary) {
 		}
 		if l := p.Target.Level; l != "" && l != api.LevelPrivileged {
 			if t.levels == nil {
-				t.levels = map[api.Level]bool{}
+				t.levels, t.objects = map[api.Level]bool{}, map[string]api.Level{}
 			}
 			t.levels[l] = true
+			t.objects[p.Object] = l
 		}
 		for l, ok := range p.Before {
 			if ok {

@@ -101,11 +101,9 @@ type collected struct {
 	edits    map[string]map[int][]kio.Edit // the edits of changed files by document, for SARIF fixes
 }
 
-func (r *run) level() string { return string(r.opts.Level) }
-
 func (r *run) writeJSON(w io.Writer) {
 	rep := jsonReport{
-		Tool: "psafix", Mode: r.mode(), Level: r.level(), Version: r.opts.Version.String(),
+		Tool: "psafix", Mode: r.mode(), Level: string(r.opts.Level), Version: r.opts.Version.String(),
 		Summary: r.tally, Findings: []jsonFinding{}, Changes: r.all.changes, Notes: []jsonMessage{}, Errors: r.all.errors,
 	}
 	if rep.Changes == nil {
@@ -117,7 +115,7 @@ func (r *run) writeJSON(w io.Writer) {
 	for _, f := range r.all.findings {
 		rep.Findings = append(rep.Findings, jsonFinding{
 			Path: f.Path, Line: f.Line, Column: max(f.Column, 1), Object: f.Object, Container: f.Container,
-			Check: string(f.Check), Level: r.level(), Message: f.Message, Hint: f.Hint, Fixable: f.Fixable, Fixer: f.Fixer,
+			Check: string(f.Check), Level: string(r.tally.LevelOf(f.Object, r.opts.Level)), Message: f.Message, Hint: f.Hint, Fixable: f.Fixable, Fixer: f.Fixer,
 		})
 	}
 	for _, n := range r.all.notes {
