@@ -73,6 +73,16 @@ type Targets struct {
 	Selection []string
 }
 
+// NoClusterNote says, when no cluster version is known, what the labels' pin means ("" when
+// one is).
+func (ro *Targets) NoClusterNote() string {
+	if ro.ClusterKnown {
+		return ""
+	}
+	return fmt.Sprintf("no cluster version known (--cluster-version v1.N, or defaults.clusterVersion in %s): labels pin %s, the newest policy this psafix knows; a cluster older than that reads the pin as its own latest, so it does not hold across the cluster's next upgrade",
+		ConfigName, fixers.NewestVersion())
+}
+
 // Selected reports whether the run acts on a namespace.
 func (ro *Targets) Selected(ns string) bool {
 	return len(ro.Selection) == 0 || slices.Contains(ro.Selection, ns)

@@ -120,6 +120,19 @@ func (sv *Survey) Finish() {
 	})
 }
 
+// Summary is psafix report's summary line: the files, workloads and namespaces, what
+// --namespace left out, the errors.
+func (sv *Survey) Summary() string {
+	s := fmt.Sprintf("%s, %s in %s", kio.Count(sv.Files, "file", "files"), kio.Count(sv.Workloads, "workload", "workloads"), kio.Count(len(sv.Namespaces), "namespace", "namespaces"))
+	if o := sv.OutsideText(); o != "" {
+		s += "; " + o
+	}
+	if len(sv.Errors) > 0 {
+		s += ", " + kio.Count(len(sv.Errors), "error", "errors")
+	}
+	return s
+}
+
 // OutsideText says what --namespace left out, or "".
 func (sv *Survey) OutsideText() string {
 	if sv.Outside+sv.OutsideNS == 0 {

@@ -121,7 +121,7 @@ func (r *run) label(args []string, lf *rollout.LabelModes) (int, error) {
 		}
 	}
 
-	if note := noClusterNote(sv.Targets); note != "" && lf.Pin == "" && rollout.PinsNewest(plans) {
+	if note := sv.Targets.NoClusterNote(); note != "" && lf.Pin == "" && rollout.PinsNewest(plans) {
 		fmt.Fprintf(r.stderr, "psafix label: %s\n", note)
 	}
 

@@ -307,15 +307,6 @@ func (r *run) cluster(cfg *rollout.Config, ro *rollout.Targets) error {
 	return nil
 }
 
-// noClusterNote says, when no cluster version is known, what the labels' pin means.
-func noClusterNote(ro *rollout.Targets) string {
-	if ro.ClusterKnown {
-		return ""
-	}
-	return fmt.Sprintf("no cluster version known (--cluster-version v1.N, or defaults.clusterVersion in %s): labels pin %s, the newest policy this psafix knows; a cluster older than that reads the pin as its own latest, so it does not hold across the cluster's next upgrade",
-		rollout.ConfigName, fixers.NewestVersion())
-}
-
 // admissionConfigPath is the admission config of the run: --admission-config, else the
 // config file's admissionConfig (relative to the config file's folder), else none.
 func (r *run) admissionConfigPath(cfg *rollout.Config) string {

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/psafix/psafix/fixers"
-	"github.com/psafix/psafix/kio"
 	"github.com/psafix/psafix/rollout"
 )
 
@@ -71,17 +70,10 @@ func newReportCmd(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.C
 			for _, ns := range sv.Namespaces {
 				plans[ns.Name] = ns.Rec.Labels
 			}
-			if note := noClusterNote(sv.Targets); note != "" && rollout.PinsNewest(plans) {
+			if note := sv.Targets.NoClusterNote(); note != "" && rollout.PinsNewest(plans) {
 				fmt.Fprintf(stderr, "psafix report: %s\n", note)
 			}
-			fmt.Fprintf(stderr, "psafix report: %s, %s in %s", kio.Count(sv.Files, "file", "files"), kio.Count(sv.Workloads, "workload", "workloads"), kio.Count(len(sv.Namespaces), "namespace", "namespaces"))
-			if o := sv.OutsideText(); o != "" {
-				fmt.Fprintf(stderr, "; %s", o)
-			}
-			if len(sv.Errors) > 0 {
-				fmt.Fprintf(stderr, ", %s", kio.Count(len(sv.Errors), "error", "errors"))
-			}
-			fmt.Fprintln(stderr)
+			fmt.Fprintf(stderr, "psafix report: %s\n", sv.Summary())
 			if len(sv.Errors) > 0 {
 				*code = ExitError
 			}
