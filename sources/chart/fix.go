@@ -665,9 +665,12 @@ func (fe *fileEdit) explained(src *kio.Source, doc int, edits []kio.Edit) []kio.
 			l = kio.Resolve(l)
 			item := -1
 			if l != nil && l.Kind == yaml.SequenceNode {
+				want := normalize(kio.Plain(n.set.v))
 				for i, it := range l.Content {
 					if it.Kind == yaml.ScalarNode && kio.Str(it.Value) == n.set.v {
 						item = i
+					} else if v, err := kio.ToValue(it); err == nil && it.Kind == yaml.MappingNode && reflect.DeepEqual(normalize(v), want) {
+						item = i // a volume, a mount
 					}
 				}
 			}
