@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -247,7 +248,7 @@ func fields(n *yaml.Node, where string, known []string, fail failFunc) (map[stri
 	out := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := n.Content[i]
-		if !contains(known, k.Value) {
+		if !slices.Contains(known, k.Value) {
 			return nil, fail(k, "unknown field %q in %s (known: %s)", k.Value, where, strings.Join(known, ", "))
 		}
 		if _, dup := out[k.Value]; dup {
@@ -263,15 +264,6 @@ func nodeOr(m map[string]*yaml.Node, key string, fallback *yaml.Node) *yaml.Node
 		return n
 	}
 	return fallback
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func scalarField(m map[string]*yaml.Node, key string, fail failFunc) (string, error) {

@@ -44,16 +44,9 @@ func parseExemption(n *yaml.Node, fail failFunc) (configExemption, error) {
 		}
 	}
 	if x.hasO {
-		parts := strings.Split(x.object, "/")
-		if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
-			return x, fail(m["object"], "object must be Kind/namespace/name (e.g. DaemonSet/monitoring/node-exporter), not %q", x.object)
+		if x.kind, x.ns, x.name, err = objectPattern(m["object"], x.object, "DaemonSet/monitoring/node-exporter", fail); err != nil {
+			return x, err
 		}
-		for _, p := range parts {
-			if _, err := path.Match(p, ""); err != nil {
-				return x, fail(m["object"], "bad pattern %q in object", p)
-			}
-		}
-		x.kind, x.ns, x.name = parts[0], parts[1], parts[2]
 	}
 	if f := m["fixers"]; f != nil && !kio.IsNull(f) {
 		if x.fixers, err = stringList(f, "fixers", fail); err != nil {
@@ -64,7 +57,7 @@ func parseExemption(n *yaml.Node, fail failFunc) (configExemption, error) {
 			if id == "all" {
 				continue
 			}
-			if !contains(ids, id) {
+			if !slices.Contains(ids, id) {
 				return x, fail(kio.Resolve(f).Content[i], "unknown fixer %q (known: all, %s)", id, strings.Join(ids, ", "))
 			}
 		}
@@ -73,6 +66,21 @@ func parseExemption(n *yaml.Node, fail failFunc) (configExemption, error) {
 		return x, fail(n, "an exemption needs a namespace, an object or fixers")
 	}
 	return x, nil
+}
+
+// objectPattern splits an object: pattern, Kind/namespace/name with globs, at node n;
+// example is what the message shows.
+func objectPattern(n *yaml.Node, s, example string, fail failFunc) (kind, ns, name string, err error) {
+	parts := strings.Split(s, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+		return "", "", "", fail(n, "object must be Kind/namespace/name (e.g. %s), not %q", example, s)
+	}
+	for _, p := range parts {
+		if _, err := path.Match(p, ""); err != nil {
+			return "", "", "", fail(n, "bad pattern %q in object", p)
+		}
+	}
+	return parts[0], parts[1], parts[2], nil
 }
 
 func parseObject(n *yaml.Node, fail failFunc) (configObject, error) {
@@ -87,16 +95,9 @@ func parseObject(n *yaml.Node, fail failFunc) (configObject, error) {
 	if o.object, err = scalarField(m, "object", fail); err != nil {
 		return o, err
 	}
-	parts := strings.Split(o.object, "/")
-	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
-		return o, fail(m["object"], "object must be Kind/namespace/name (e.g. Deployment/shop/web), not %q", o.object)
+	if o.kind, o.ns, o.name, err = objectPattern(m["object"], o.object, "Deployment/shop/web", fail); err != nil {
+		return o, err
 	}
-	for _, p := range parts {
-		if _, err := path.Match(p, ""); err != nil {
-			return o, fail(m["object"], "bad pattern %q in object", p)
-		}
-	}
-	o.kind, o.ns, o.name = parts[0], parts[1], parts[2]
 	if u := m["runAsUser"]; u != nil && !kio.IsNull(u) {
 		v, err := scalarField(m, "runAsUser", fail)
 		if err != nil {
