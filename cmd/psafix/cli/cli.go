@@ -157,9 +157,16 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Comman
 		Example:       examples,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// A PATH that does not exist, two edits away from a command, is taken for it.
+		SuggestionsMinimumDistance: 2,
 		// Paths, not subcommands: a folder named like a subcommand is reached as ./name.
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				if _, err := os.Stat(args[0]); errors.Is(err, os.ErrNotExist) && len(cmd.SuggestionsFor(args[0])) > 0 {
+					return usageError{fmt.Errorf("%s: no such file or folder, nor a command: did you mean 'psafix %s'?", args[0], cmd.SuggestionsFor(args[0])[0])}
+				}
+			}
 			opts, err := f.options()
 			if err != nil {
 				return usageError{err}
@@ -177,7 +184,6 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Comman
 	fl.StringVar(&f.color, "color", "auto", "colour the diff: auto, always or never")
 	f.common(fl)
 	f.failOnFlag(fl)
-	root.MarkFlagsMutuallyExclusive("write", "diff", "list")
 	root.AddCommand(newFixersCmd(stdout))
 	root.AddCommand(newCheckCmd(stdin, stdout, stderr, code))
 	root.AddCommand(newFnCmd(stdin, stdout, stderr, code))
@@ -290,6 +296,9 @@ func (f *flags) options() (*fixers.Options, error) {
 	_, o, err := rollout.Read(f.layer())
 	if err != nil {
 		return nil, err
+	}
+	if (f.write && f.diff) || (f.write && f.list) || (f.diff && f.list) {
+		return nil, errors.New("--write, --diff and --list are three ways to deliver the changes: give one")
 	}
 	switch f.color {
 	case "auto", "always", "never":

@@ -76,7 +76,6 @@ func newLabelCmd(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Co
 	fl.StringVar(&lf.Pin, "pin", "", "the version the *-version labels pin (default: --version, or the namespace's enforce-version; latest pins the newest policy psafix knows)")
 	f.common(fl)
 	fl.Lookup("format").Usage = "report format: text"
-	cmd.MarkFlagsMutuallyExclusive("write", "diff", "list")
 	return cmd
 }
 

@@ -77,3 +77,27 @@ func TestPanicIsABug(t *testing.T) {
 		t.Errorf("the other file was not fixed")
 	}
 }
+
+// TestUsageMistakes: a mistyped command and two output modes at once are usage errors (exit
+// 2) that say what to do; a missing file is still only a missing file.
+func TestUsageMistakes(t *testing.T) {
+	t.Chdir(t.TempDir())
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"chekc", "."}, "chekc: no such file or folder, nor a command: did you mean 'psafix check'?"},
+		{[]string{"--write", "--diff", "."}, "--write, --diff and --list are three ways to deliver the changes: give one"},
+		{[]string{"label", "--diff", "--list", "."}, "give one"},
+		{[]string{"web.yaml"}, "web.yaml: no such file or directory"},
+	}
+	for _, tt := range tests {
+		_, report, code := runCLI(tt.args, nil)
+		if code != ExitError || !strings.Contains(report, tt.want) {
+			t.Errorf("psafix %s: exit %d, want 2 and %q in:\n%s", strings.Join(tt.args, " "), code, tt.want, report)
+		}
+		if tt.args[0] == "web.yaml" && strings.Contains(report, "did you mean") {
+			t.Errorf("a missing file is taken for a command:\n%s", report)
+		}
+	}
+}
