@@ -157,12 +157,12 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer, code *int) *cobra.Comman
 		Example:       examples,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		// A PATH that does not exist, two edits away from a command, is taken for it.
+		// A PATH that does not exist, a word two edits away from a command, is taken for it.
 		SuggestionsMinimumDistance: 2,
 		// Paths, not subcommands: a folder named like a subcommand is reached as ./name.
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
+			if len(args) > 0 && len(args[0]) > 2 && strings.Trim(args[0], "abcdefghijklmnopqrstuvwxyz-") == "" {
 				if _, err := os.Stat(args[0]); errors.Is(err, os.ErrNotExist) && len(cmd.SuggestionsFor(args[0])) > 0 {
 					return usageError{fmt.Errorf("%s: no such file or folder, nor a command: did you mean 'psafix %s'?", args[0], cmd.SuggestionsFor(args[0])[0])}
 				}

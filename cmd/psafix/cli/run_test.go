@@ -90,13 +90,14 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"--write", "--diff", "."}, "--write, --diff and --list are three ways to deliver the changes: give one"},
 		{[]string{"label", "--diff", "--list", "."}, "give one"},
 		{[]string{"web.yaml"}, "web.yaml: no such file or directory"},
+		{[]string{"fo"}, "fo: no such file or directory"},
 	}
 	for _, tt := range tests {
 		_, report, code := runCLI(tt.args, nil)
 		if code != ExitError || !strings.Contains(report, tt.want) {
 			t.Errorf("psafix %s: exit %d, want 2 and %q in:\n%s", strings.Join(tt.args, " "), code, tt.want, report)
 		}
-		if tt.args[0] == "web.yaml" && strings.Contains(report, "did you mean") {
+		if strings.Contains(tt.want, "no such file or directory") && strings.Contains(report, "did you mean") {
 			t.Errorf("a missing file is taken for a command:\n%s", report)
 		}
 	}
