@@ -204,7 +204,11 @@ func Run(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 				messages = append(messages, "psafix: "+w)
 			}
 		}
-		namespaceTargets(rl.Items, opts, admission)
+		var warned strings.Builder
+		namespaceTargets(rl.Items, opts, admission, &warned)
+		for w := range strings.Lines(warned.String()) {
+			messages = append(messages, "psafix: "+strings.TrimSuffix(w, "\n"))
+		}
 		f := newFunction(opts)
 		f.failOn = settings.FailOn
 		for i := range rl.Items {
@@ -246,8 +250,9 @@ func Run(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 // workloads, over the functionConfig's level and version, as a namespace's labels win over
 // .psafix.yaml's defaults on the command line; a privileged namespace is left alone. An
 // admission config (spec.admissionConfig) comes between the labels and the functionConfig's
-// level, and its exempt namespaces and runtime classes are left alone.
-func namespaceTargets(items []*yaml.RNode, opts *fixers.Options, admission *rollout.AdmissionConfig) {
+// level, and its exempt namespaces and runtime classes are left alone. A label PSA reads
+// otherwise than it says (enforce: strict) is told to warn.
+func namespaceTargets(items []*yaml.RNode, opts *fixers.Options, admission *rollout.AdmissionConfig, warn io.Writer) {
 	ro := rollout.NewTargets(nil, false, false)
 	ro.Base = fixers.Target{Level: opts.Level, Version: opts.Version, From: "functionConfig"}
 	if admission != nil {
@@ -279,6 +284,7 @@ func namespaceTargets(items []*yaml.RNode, opts *fixers.Options, admission *roll
 		}
 		ro.Add(ms)
 	}
+	ro.Warn(warn) // labels PSA reads otherwise than they say, on standard error as on the command line
 	if ro.Active() {
 		opts.TargetFor = ro.TargetFor
 	}
