@@ -24,7 +24,7 @@ func Unified(oldPath, newPath string, a, b []byte, context int) string {
 	}
 	context = max(context, 0)
 	al, bl := splitLines(a), splitLines(b)
-	ops := lineOps(a, b, len(al), len(bl))
+	ops := lineOps(al, bl)
 
 	var out strings.Builder
 	out.WriteString("--- " + header("a/"+trimDot(oldPath)) + "\n")
@@ -52,16 +52,16 @@ func Unified(oldPath, newPath string, a, b []byte, context int) string {
 		b0, b1 := ops[s].b0-pre, ops[e].b1+post
 		fmt.Fprintf(&out, "@@ -%s +%s @@\n", hunkRange(a0, a1-a0), hunkRange(b0, b1-b0))
 
-		writeLines(&out, ' ', al[a0:ops[s].a0])
+		writeLines(&out, ' ', al, a0, ops[s].a0)
 		for _, op := range ops[s : e+1] {
 			if op.equal {
-				writeLines(&out, ' ', al[op.a0:op.a1])
+				writeLines(&out, ' ', al, op.a0, op.a1)
 				continue
 			}
-			writeLines(&out, '-', al[op.a0:op.a1])
-			writeLines(&out, '+', bl[op.b0:op.b1])
+			writeLines(&out, '-', al, op.a0, op.a1)
+			writeLines(&out, '+', bl, op.b0, op.b1)
 		}
-		writeLines(&out, ' ', al[ops[e].a1:a1])
+		writeLines(&out, ' ', al, ops[e].a1, a1)
 		s = e
 	}
 	return out.String()
@@ -73,16 +73,35 @@ type op struct {
 	a0, a1, b0, b1 int
 }
 
-// lineOps diffs a and b line by line. go-diff stands each distinct line in
-// for one rune, so the rune count of a diff's text is its line count; the
-// lines themselves are then taken from our own split of the input instead of
-// go-diff's text, which keeps every byte (CR, BOM, invalid UTF-8) intact.
-func lineOps(a, b []byte, na, nb int) []op {
-	dmp := diffmatchpatch.New()
-	ra, rb, _ := dmp.DiffLinesToRunes(string(a), string(b))
+// lineOps diffs a and b line by line. Each distinct line stands for one rune (as go-diff's
+// DiffLinesToRunes would do, without copying both texts into strings and its own line
+// table), so the rune count of a diff's text is its line count; the lines themselves are
+// then taken from our own split of the input, which keeps every byte (CR, BOM, invalid
+// UTF-8) intact.
+func lineOps(a, b lineSet) []op {
+	ids := map[string]rune{}
+	next := rune(1)
+	runes := func(l lineSet) []rune {
+		rs := make([]rune, l.len())
+		for i := range rs {
+			ln := l.line(i)
+			id, ok := ids[string(ln)]
+			if !ok {
+				id = next
+				ids[string(ln)] = id
+				if next++; next == 0xD800 {
+					next = 0xE000 // no surrogate: go-diff turns runes into strings
+				}
+			}
+			rs[i] = id
+		}
+		return rs
+	}
+	ra, rb := runes(a), runes(b)
+	ids = nil
 	var ops []op
 	i, j := 0, 0
-	for _, d := range dmp.DiffMainRunes(ra, rb, false) {
+	for _, d := range diffmatchpatch.New().DiffMainRunes(ra, rb, false) {
 		n := utf8.RuneCountInString(d.Text)
 		if n == 0 {
 			continue
@@ -104,33 +123,51 @@ func lineOps(a, b []byte, na, nb int) []op {
 		}
 		last.a1, last.b1 = i, j
 	}
-	if i != na || j != nb {
+	if i != a.len() || j != b.len() {
 		// A wrong line mapping would silently produce a corrupt patch.
-		panic(fmt.Sprintf("diffview: go-diff covered %d/%d and %d/%d lines", i, na, j, nb))
+		panic(fmt.Sprintf("diffview: go-diff covered %d/%d and %d/%d lines", i, a.len(), j, b.len()))
 	}
 	return ops
 }
 
-// splitLines must cut exactly where go-diff's DiffLinesToRunes does: after
-// each '\n', keeping it, plus a final unterminated line if any.
-func splitLines(s []byte) [][]byte {
-	lines := make([][]byte, 0, bytes.Count(s, []byte{'\n'})+1)
-	for len(s) > 0 {
-		n := bytes.IndexByte(s, '\n') + 1
-		if n == 0 {
-			n = len(s)
-		}
-		lines = append(lines, s[:n])
-		s = s[n:]
-	}
-	return lines
+// lineSet is a text cut into lines: after each '\n', keeping it, plus a final unterminated
+// line if any. It holds where each line ends: a [][]byte would cost three words a line,
+// which for a 10 MiB file of short lines is tens of MiB.
+type lineSet struct {
+	text []byte
+	ends []int
 }
 
-func writeLines(out *strings.Builder, prefix byte, lines [][]byte) {
-	for _, l := range lines {
+func splitLines(s []byte) lineSet {
+	l := lineSet{text: s, ends: make([]int, 0, bytes.Count(s, []byte{'\n'})+1)}
+	for at := 0; at < len(s); {
+		n := bytes.IndexByte(s[at:], '\n') + 1
+		if n == 0 {
+			n = len(s) - at
+		}
+		at += n
+		l.ends = append(l.ends, at)
+	}
+	return l
+}
+
+func (l lineSet) len() int { return len(l.ends) }
+
+func (l lineSet) line(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = l.ends[i-1]
+	}
+	return l.text[start:l.ends[i]]
+}
+
+// writeLines writes lines [from, to) of l, each after prefix.
+func writeLines(out *strings.Builder, prefix byte, l lineSet, from, to int) {
+	for i := from; i < to; i++ {
+		ln := l.line(i)
 		out.WriteByte(prefix)
-		out.Write(l)
-		if l[len(l)-1] != '\n' {
+		out.Write(ln)
+		if ln[len(ln)-1] != '\n' {
 			out.WriteString("\n" + noNewline)
 		}
 	}

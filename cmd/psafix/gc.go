@@ -39,8 +39,9 @@ func tuneGC() {
 
 // maxHeadroom caps what the heap may grow beyond the live heap before a collection: three
 // times the live heap is cheap while it is small, but for a large file it would triple the
-// peak (a 10 MiB file of small documents holds about 100 MiB live while fixed).
-const maxHeadroom = 128 << 20
+// peak (a 10 MiB file of small documents holds 100-190 MiB live while fixed or diffed, and
+// must stay under 300 MiB resident; 64 MiB costs no measurable time on it).
+const maxHeadroom = 64 << 20
 
 // memoryLimit is the limit for a live heap of live bytes: max(minHeap, 3 × live), but at most
 // live + maxHeadroom.

@@ -17,8 +17,8 @@ func TestMemoryLimit(t *testing.T) {
 		{8 << 20, minHeap},           // a few files in flight: collect at 64 MiB
 		{minHeap / 3, minHeap},       // just under a third: still the floor
 		{minHeap/3 + 1, minHeap + 2}, // just over: three times it
-		{50 << 20, 150 << 20},        // large files in flight: three times what is live
-		{100 << 20, 228 << 20},       // a large file: at most 128 MiB more than what is live
+		{30 << 20, 90 << 20},         // large files in flight: three times what is live
+		{100 << 20, 164 << 20},       // a large file: at most 64 MiB more than what is live
 		{math.MaxUint64, math.MaxInt64},
 	}
 	for _, tt := range tests {

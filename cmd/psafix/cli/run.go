@@ -98,6 +98,7 @@ func (r *run) main(args []string) (int, error) {
 	if err != nil {
 		return ExitError, err
 	}
+	r.counted.Off = len(overlay.Targets(args, r.overlays)) == 0
 	if err := r.checkValuesFlag(inputs); err != nil {
 		return ExitError, err
 	}
