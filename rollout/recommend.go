@@ -266,6 +266,8 @@ func workloads(k, n int, one, many string) string {
 	switch {
 	case n == 1:
 		return "the workload " + one
+	case k == n && n == 2:
+		return "both workloads " + many
 	case k == n:
 		return fmt.Sprintf("all %d workloads %s", n, many)
 	}
