@@ -3,7 +3,6 @@ package chart
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -31,26 +30,11 @@ type gates struct {
 
 func newGates(c *Chart, r *Rendering, vals map[string]any) *gates {
 	g := &gates{c: c, r: r, has: map[place]bool{}, found: map[place][]string{}}
-	var walk func(path []string, v map[string]any)
-	walk = func(path []string, v map[string]any) {
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
+	eachLeaf(nil, vals, func(p []string, x any) {
+		if b, ok := x.(bool); ok && !b {
+			g.falses = append(g.falses, p)
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			p := append(path[:len(path):len(path)], k)
-			switch x := v[k].(type) {
-			case bool:
-				if !x {
-					g.falses = append(g.falses, p)
-				}
-			case map[string]any:
-				walk(p, x)
-			}
-		}
-	}
-	walk(nil, vals)
+	})
 	for _, t := range r.Templates {
 		eachSecurityContext(t, func(p place, sc *yaml.Node) {
 			if sc != nil && !kio.IsNull(sc) {

@@ -2,7 +2,6 @@ package chart
 
 import (
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -31,24 +30,11 @@ const listBudget = 32
 func (c *Chart) probeLists(vals map[string]any, found feeds) {
 	var lists [][]string
 	var items [][]any
-	var walk func(path []string, v map[string]any)
-	walk = func(path []string, v map[string]any) {
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
+	eachLeaf(nil, vals, func(p []string, x any) {
+		if l, ok := x.([]any); ok {
+			lists, items = append(lists, p), append(items, l)
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			p := append(path[:len(path):len(path)], k)
-			switch x := v[k].(type) {
-			case []any:
-				lists, items = append(lists, p), append(items, x)
-			case map[string]any:
-				walk(p, x)
-			}
-		}
-	}
-	walk(nil, vals)
+	})
 	renders := 0
 	var try func(idx []int)
 	try = func(idx []int) {

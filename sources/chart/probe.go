@@ -172,7 +172,10 @@ func (c *Chart) probe(r *Rendering) (feeds, int, error) {
 		if err != nil {
 			continue
 		}
-		eachNull(nil, map[string]any(raw), func(path []string) {
+		eachLeaf(nil, map[string]any(raw), func(path []string, x any) {
+			if x != nil {
+				return
+			}
 			for _, m := range maps {
 				if slices.Equal(m, path) {
 					return
@@ -289,8 +292,9 @@ func (c *Chart) probe(r *Rendering) (feeds, int, error) {
 	return found, unprobed, nil
 }
 
-// eachNull calls found with the path of every null in v.
-func eachNull(path []string, v map[string]any, found func([]string)) {
+// eachLeaf calls f with the path and value of every value in v that is not a map, in the
+// order of the sorted keys, and walks into the maps.
+func eachLeaf(path []string, v map[string]any, f func(path []string, x any)) {
 	keys := make([]string, 0, len(v))
 	for k := range v {
 		keys = append(keys, k)
@@ -298,11 +302,10 @@ func eachNull(path []string, v map[string]any, found func([]string)) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		p := append(path[:len(path):len(path)], k)
-		switch x := v[k].(type) {
-		case nil:
-			found(p)
-		case map[string]any:
-			eachNull(p, x, found)
+		if m, ok := v[k].(map[string]any); ok {
+			eachLeaf(p, m, f)
+		} else {
+			f(p, v[k])
 		}
 	}
 }
