@@ -8,6 +8,7 @@
 package overlay
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -166,11 +167,30 @@ func containsNewline(s string) bool {
 type PatchFinder struct {
 	dirs    map[string]bool
 	patches map[string]string // patch file -> the kustomization naming it
+	built   map[string]bool   // the overlays the run builds and checks (Built)
 }
 
 // NewPatchFinder returns an empty finder.
 func NewPatchFinder() *PatchFinder {
-	return &PatchFinder{dirs: map[string]bool{}, patches: map[string]string{}}
+	return &PatchFinder{dirs: map[string]bool{}, patches: map[string]string{}, built: map[string]bool{}}
+}
+
+// Built records that the run builds and checks the overlay in dir: the notes on its
+// patches then say so, instead of telling how to.
+func (f *PatchFinder) Built(dir string) {
+	if abs, err := filepath.Abs(dir); err == nil {
+		f.built[abs] = true
+	}
+}
+
+// Note is the note on a patch file that kustomization k names (PatchOf), with paths named
+// by name.
+func (f *PatchFinder) Note(k string, name func(string) string) string {
+	how := fmt.Sprintf("psafix check %s builds the overlay and checks it", name(filepath.Dir(k)))
+	if abs, err := filepath.Abs(filepath.Dir(k)); err == nil && f.built[abs] {
+		how = "checked in the overlay's build"
+	}
+	return fmt.Sprintf("a kustomize patch (named in %s), not a whole workload: left alone; %s", name(k), how)
 }
 
 // Look reads the kustomizations in dir and every folder above it (once each).

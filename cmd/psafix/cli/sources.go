@@ -80,6 +80,9 @@ func (r *run) emitChart(o *outcome) {
 func markPatches(inputs []input) {
 	f := overlay.NewPatchFinder()
 	for _, in := range inputs {
+		if in.overlay {
+			f.Built(in.path)
+		}
 		if in.err == nil && !in.stdin && !in.chart && in.note == "" {
 			f.Look(filepath.Dir(in.path))
 		}
@@ -89,7 +92,7 @@ func markPatches(inputs []input) {
 			continue
 		}
 		if k := f.PatchOf(in.path); k != "" {
-			inputs[i].note = fmt.Sprintf("a kustomize patch (named in %s), not a whole workload: left alone; psafix check %s builds the overlay and checks it", userPath(in.path, k), userPath(in.path, filepath.Dir(k)))
+			inputs[i].note = f.Note(k, func(p string) string { return userPath(in.path, p) })
 		}
 	}
 }
