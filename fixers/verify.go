@@ -145,33 +145,13 @@ func without(before, gone []string) []string {
 	return out
 }
 
-// withoutNewExplain drops from the comments after a fix (sorted) the "# psafix: ..." comments
-// --explain added: those the comments before do not have.
-func withoutNewExplain(before, after []string) []string {
-	have := map[string]int{}
-	for _, c := range before {
-		have[c]++
-	}
-	out := after[:0:0]
-	for _, c := range after {
-		if strings.HasPrefix(c, kio.ExplainPrefix) {
-			if have[c] == 0 {
-				continue
-			}
-			have[c]--
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
 // sameOutsideOwned is SameOutsideOwned with the original and the result already decoded
 // (vb, va), when the caller has them. It changes va (see alignOwned) and never vb, which
 // the caller keeps.
 func sameOutsideOwned(before, after *kio.Document, vb, va any, writable, deleted []string) string {
 	tb := before.Src.Data[before.Seg.Start:before.Seg.End]
 	ta := after.Src.Data[after.Seg.Start:after.Seg.End]
-	if cb, ca := without(kio.Comments(tb), deleted), withoutNewExplain(kio.Comments(tb), kio.Comments(ta)); !slices.Equal(cb, ca) {
+	if cb, ca := without(kio.Comments(tb), deleted), kio.WithoutNewExplain(kio.Comments(tb), kio.Comments(ta)); !slices.Equal(cb, ca) {
 		return "comments changed (-before +after):\n" + cmp.Diff(cb, ca)
 	}
 	if (before.Root == nil) != (after.Root == nil) {

@@ -231,3 +231,24 @@ func flowEnd(b []byte) int {
 	}
 	return -1
 }
+
+// WithoutNewExplain drops from the comments after a fix the "# psafix: ..." comments --explain
+// added: those of after that before has not (nil when none is left). The verification and
+// the golden tests compare comments with it.
+func WithoutNewExplain(before, after []string) []string {
+	have := map[string]int{}
+	for _, c := range before {
+		have[c]++
+	}
+	var out []string
+	for _, c := range after {
+		if strings.HasPrefix(c, ExplainPrefix) {
+			if have[c] == 0 {
+				continue
+			}
+			have[c]--
+		}
+		out = append(out, c)
+	}
+	return out
+}

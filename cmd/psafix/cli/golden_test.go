@@ -84,7 +84,7 @@ func checkGolden(t *testing.T, c goldenCase) {
 		return
 	}
 	// Invariants every case gets for free.
-	if diff := cmp.Diff(kio.Comments(c.input), withoutExplain(kio.Comments(c.input), kio.Comments([]byte(out)))); diff != "" {
+	if diff := cmp.Diff(kio.Comments(c.input), kio.WithoutNewExplain(kio.Comments(c.input), kio.Comments([]byte(out)))); diff != "" {
 		t.Errorf("comments changed (-input +output):\n%s", diff)
 	}
 	if len(c.args) == 0 || c.args[0] != "label" {
@@ -98,26 +98,6 @@ func checkGolden(t *testing.T, c goldenCase) {
 	if strings.Contains(report2, "note:") && !strings.Contains(report, "note:") {
 		t.Errorf("second run has notes the first did not:\n%s", report2)
 	}
-}
-
-// withoutExplain drops the "# psafix: ..." comments --explain added: those of after that
-// before has not.
-func withoutExplain(before, after []string) []string {
-	have := map[string]int{}
-	for _, c := range before {
-		have[c]++
-	}
-	var out []string
-	for _, c := range after {
-		if strings.HasPrefix(c, kio.ExplainPrefix) {
-			if have[c] == 0 {
-				continue
-			}
-			have[c]--
-		}
-		out = append(out, c)
-	}
-	return out
 }
 
 // unchangedDocsIdentical checks that every document without a workload comes back byte for
